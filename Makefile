@@ -1,0 +1,40 @@
+# One command to run the API locally, one to test it. Each creates the Python 3.13 venv and
+# installs what it needs first, so both work on a fresh clone.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+PORT    ?= 8000
+
+.PHONY: run test lint typecheck pytest package clean
+
+$(PY):
+	"$$(scripts/python313.sh)" -m venv $(VENV)
+
+$(STAMP): $(PY) requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet --upgrade "pip<26.3"
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## run: install, then serve the dev stage on http://localhost:$(PORT) (chalice local)
+run: $(STAMP)
+	$(VENV)/bin/chalice local --stage dev --port $(PORT)
+
+## test: install, then lint, type-check and run every test
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## package: the prod deployment package and SAM template in build/prod (needs the package index)
+package: $(STAMP)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage prod build/prod
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,153 @@
+"""Job Hunt Tracker API: the HTTP layer. Routes read the request, call one function, return its result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalice.app import Chalice, Request, Response
+
+from chalicelib import __version__, settings
+from chalicelib.auth import authenticate, sign_in_with_google
+from chalicelib.cors import add_vary_origin
+from chalicelib.errors import ApiError, BadRequest, ServiceUnavailable
+from chalicelib.models import UserOut
+from chalicelib.tokens import Identity
+
+app = Chalice(app_name="job-hunt-tracker-api")
+
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, separators=(",", ":")), status_code=status, headers={**JSON_HEADERS, **(headers or {})}
+    )
+
+
+def error_response(err: ApiError) -> Response:
+    return json_response(err.body(), err.status, err.headers)
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a route function gets: valid settings, the request, and who sent it (when required)."""
+
+    settings: settings.Settings
+    request: Request
+    identity: Identity | None = None
+
+    def json_body(self) -> Any:
+        raw = self.request.raw_body
+        if not raw:
+            raise BadRequest("The request body is empty; send a JSON object.", field="body")
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("The request body is not valid JSON.", field="body") from None
+
+    @property
+    def user(self) -> Identity:
+        assert self.identity is not None, "route registered without auth=True"
+        return self.identity
+
+
+def endpoint(
+    path: str, methods: tuple[str, ...] = ("GET",), *, auth: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a route whose function takes a `Call` and returns a JSON-able value or a Response."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def view(**params: str) -> Response:
+            try:
+                loaded = settings.load()
+                if loaded.settings is None:
+                    raise ServiceUnavailable(
+                        "The API is misconfigured; GET /health lists the settings at fault.",
+                        code="misconfigured",
+                    )
+                request = app.current_request
+                assert request is not None
+                identity = authenticate(loaded.settings, request.headers.get("authorization")) if auth else None
+                result = fn(Call(loaded.settings, request, identity), **params)
+            except ApiError as err:
+                return error_response(err)
+            return result if isinstance(result, Response) else json_response(result)
+
+        app.route(path, methods=list(methods))(view)
+        return fn
+
+    return register
+
+
+@app.route("/health")
+def health() -> Response:
+    loaded = settings.load()
+    if loaded.problems:
+        body = {"status": "unhealthy", "problems": list(loaded.problems), "stage": loaded.stage, "version": __version__}
+        return json_response(body, 503)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return json_response({"status": "healthy", "timestamp": now, "stage": loaded.stage, "version": __version__})
+
+
+@endpoint("/auth/google", ("POST",))
+def auth_google(call: Call) -> Any:
+    return sign_in_with_google(call.settings, call.json_body())
+
+
+@endpoint("/api/user", auth=True)
+def read_user(call: Call) -> Any:
+    user = call.user
+    return UserOut(id=user.user_id, email=user.email, name=user.name, picture=user.picture).model_dump(mode="json")
+
+
+# --- CORS -------------------------------------------------------------------------------------
+# API Gateway cannot answer a multi-origin preflight with credentials, so every path gets an
+# OPTIONS view of its own (an aws_proxy integration that reaches this function), and the
+# middleware below puts the same CORS headers on every response the app produces.
+
+
+def _preflight(**_params: str) -> Response:
+    return Response(body="", status_code=204)
+
+
+def _register_preflights() -> None:
+    for path, methods in list(app.routes.items()):
+        if "OPTIONS" not in methods:
+            name = "preflight_" + (re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "root")
+            app.route(path, methods=["OPTIONS"], name=name)(_preflight)
+
+
+_register_preflights()
+
+_CHALICE_ERROR = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _normalise_chalice_error(response: Response) -> None:
+    """Chalice's own errors (405, 415, 500) in the same shape as ours."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code = _CHALICE_ERROR.sub("_", str(body["Code"])).lower().removesuffix("_error")
+        response.body = json.dumps({"error": code, "message": body["Message"]}, separators=(",", ":"))
+        response.headers.update(JSON_HEADERS)
+
+
+@app.middleware("http")
+def cors_headers(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    response = get_response(event)
+    _normalise_chalice_error(response)
+    policy = settings.load().cors
+    origin = event.headers.get("origin")
+    if event.method == "OPTIONS":
+        headers = policy.preflight_headers(origin, app.routes.get(event.path, {}).keys())
+    else:
+        headers = policy.response_headers(origin)
+    response.headers.update(headers)
+    response.headers["Vary"] = add_vary_origin(response.headers)
+    return response

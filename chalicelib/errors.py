@@ -1,0 +1,78 @@
+"""Errors as values: each one knows its HTTP status, and app.py maps them in one place."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """A failure a client can see: a status, a stable code and a message a person can act on."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, str]:
+        out = {"error": self.code, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        return out
+
+
+class BadRequest(ApiError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(ApiError):
+    """401 with the RFC 6750 challenge, so a client knows to (re)authenticate."""
+
+    status = 401
+    code = "invalid_token"
+
+    def __init__(self, message: str, *, field: str = "Authorization", error: str | None = "invalid_token") -> None:
+        challenge = 'Bearer realm="job-hunt-tracker"'
+        if error:
+            challenge += f', error="{error}", error_description="{_quote(message)}"'
+        super().__init__(message, field=field, headers={"WWW-Authenticate": challenge})
+        self.code = error or "missing_token"
+
+
+class InvalidGoogleCredential(ApiError):
+    """The Google ID token we were given cannot be used to sign in."""
+
+    status = 401
+    code = "invalid_google_credential"
+
+    def __init__(self, message: str, *, field: str = "credential") -> None:
+        super().__init__(message, field=field)
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int | None = None, code: str | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        super().__init__(message, headers=headers)
+        if code:
+            self.code = code
+
+
+def _quote(text: str) -> str:
+    """A header-safe quoted-string body: no quotes, backslashes or line breaks."""
+    return text.replace("\\", "").replace('"', "'").replace("\r", " ").replace("\n", " ")

@@ -1,0 +1,250 @@
+"""Every setting, read from the environment and validated in one place.
+
+Settings are read at request time, not at import: a bad configuration must never stop the
+module from importing (Lambda reports that as Runtime.ImportModuleError and nothing answers).
+Instead `load()` returns every problem at once; /health shows them and other routes answer 503.
+The parsed result is cached per environment, so a warm request does not parse again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+
+from chalicelib.cors import CorsPolicy, OriginEntry, parse_origin
+
+log = logging.getLogger(__name__)
+
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+GOOGLE_CERTS_HOST = "www.googleapis.com"
+CLIENT_ID_SUFFIX = ".apps.googleusercontent.com"
+# Stages where convenience beats strictness. Every other stage is treated as production.
+DEVELOPMENT_STAGES = frozenset({"dev", "local", "test"})
+MIN_SECRET_BYTES = 32
+_STAGE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+# Words that mark a secret someone copied from a sample instead of generating.
+_PLACEHOLDER_MARKERS = (
+    "change",
+    "replace",
+    "placeholder",
+    "example",
+    "your-",
+    "your_",
+    "insecure",
+    "dev-only",
+    "secret-key",
+    "xxxx",
+)
+
+
+def _split_list(value: Any) -> Any:
+    """A list from a JSON list or a comma-separated string: items trimmed, empties dropped."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise ValueError("starts with '[' but is not a JSON list of strings") from exc
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError("must be a JSON list of strings")
+        else:
+            value = text.split(",")
+    if isinstance(value, (list, tuple)):
+        return tuple(v.strip() for v in value if isinstance(v, str) and v.strip()) + tuple(
+            v for v in value if not isinstance(v, str)
+        )
+    return value
+
+
+def is_placeholder(text: str) -> bool:
+    lowered = text.lower()
+    return any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
+
+
+class Settings(BaseModel):
+    """The configuration of one stage. Field aliases are the environment variable names."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    # STAGE comes first: later validators read it to apply production rules.
+    stage: str = Field("dev", alias="STAGE", pattern=_STAGE.pattern)
+    google_client_ids: tuple[str, ...] = Field(alias="GOOGLE_CLIENT_ID", min_length=1)
+    google_certs_url: str = Field(GOOGLE_CERTS_URL, alias="GOOGLE_CERTS_URL")
+    google_clock_skew_seconds: int = Field(10, alias="GOOGLE_CLOCK_SKEW_SECONDS", ge=0, le=300)
+    allowed_hosted_domains: tuple[str, ...] = Field((), alias="ALLOWED_HOSTED_DOMAINS")
+    jwt_secret_key: SecretStr = Field(alias="JWT_SECRET_KEY")
+    access_token_expire_minutes: int = Field(1440, alias="ACCESS_TOKEN_EXPIRE_MINUTES", ge=5, le=43200)
+    allowed_origins: tuple[OriginEntry, ...] = Field((), alias="ALLOWED_ORIGINS")
+    cors_max_age_seconds: int = Field(600, alias="CORS_MAX_AGE_SECONDS", ge=0, le=86400)
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage not in DEVELOPMENT_STAGES
+
+    @property
+    def cors(self) -> CorsPolicy:
+        return CorsPolicy(self.allowed_origins, self.cors_max_age_seconds)
+
+    @field_validator("google_client_ids", "allowed_hosted_domains", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("google_client_ids")
+    @classmethod
+    def _client_ids(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        for client_id in value:
+            if not client_id.endswith(CLIENT_ID_SUFFIX) or len(client_id) <= len(CLIENT_ID_SUFFIX):
+                raise ValueError(f"each client id must be an OAuth web client id ending in {CLIENT_ID_SUFFIX}")
+            if _production(info) and is_placeholder(client_id.removesuffix(CLIENT_ID_SUFFIX)):
+                raise ValueError("is still the placeholder; set your Google OAuth web client id")
+        return value
+
+    @field_validator("allowed_hosted_domains")
+    @classmethod
+    def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(d.lower() for d in value)
+
+    @field_validator("google_certs_url")
+    @classmethod
+    def _certs_url(cls, value: str, info: ValidationInfo) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL serving Google's certs (JSON of key id -> PEM certificate)")
+        if _production(info) and (parts.scheme != "https" or parts.hostname != GOOGLE_CERTS_HOST):
+            raise ValueError(
+                f"must be https://{GOOGLE_CERTS_HOST}/... on a production stage: only Google's own certs are trusted there"
+            )
+        return value
+
+    @field_validator("jwt_secret_key")
+    @classmethod
+    def _secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        secret = value.get_secret_value()
+        # RFC 7518 3.2: an HS256 key MUST be at least 256 bits; pyjwt warns below that too.
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_BYTES} bytes "
+                '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        if _production(info) and (is_placeholder(secret) or len(set(secret)) < 8):
+            raise ValueError("looks like a placeholder or sample value; a production stage needs a random one")
+        return value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any, info: ValidationInfo) -> Any:
+        return parse_origins(value, production=_production(info))
+
+
+def parse_origins(value: Any, *, production: bool) -> Any:
+    items = _split_list(value)
+    if not isinstance(items, tuple):
+        return items
+    entries = tuple(parse_origin(item) for item in items)
+    if production:
+        for entry in entries:
+            if entry.scheme == "http" and not entry.is_loopback:
+                raise ValueError(f"{entry.text!r}: a production stage allows http:// only for localhost; use https://")
+    return entries
+
+
+def _production(info: ValidationInfo) -> bool:
+    stage = info.data.get("stage")
+    # An invalid STAGE is reported on its own; judge the rest by the strict rules.
+    return not isinstance(stage, str) or stage not in DEVELOPMENT_STAGES
+
+
+ENV_NAMES: tuple[str, ...] = tuple(str(f.alias) for f in Settings.model_fields.values() if f.alias is not None)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The outcome of reading the environment: settings, or the list of what is wrong."""
+
+    settings: Settings | None
+    problems: tuple[str, ...]
+    stage: str | None
+    # The CORS policy, when ALLOWED_ORIGINS itself is valid, so that even the 503 a broken
+    # configuration causes stays readable by the browser.
+    cors: CorsPolicy
+
+
+def parse(environ: Mapping[str, str]) -> Loaded:
+    """Validate the settings found in `environ`; never raises for a bad value."""
+    raw = {name: environ[name] for name in ENV_NAMES if environ.get(name, "").strip()}
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = tuple(_describe(err) for err in exc.errors(include_input=False, include_url=False))
+        stage = raw.get("STAGE", "dev")
+        return Loaded(None, problems, stage if _STAGE.match(stage) else None, _cors_alone(raw))
+    return Loaded(settings, (), settings.stage, settings.cors)
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    name = ".".join(str(p) for p in err["loc"]) or "settings"
+    if err["type"] == "missing":
+        return f"{name}: is required but not set"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{name}: {message}"
+
+
+def _cors_alone(raw: Mapping[str, str]) -> CorsPolicy:
+    try:
+        entries = parse_origins(
+            raw.get("ALLOWED_ORIGINS", ""), production=raw.get("STAGE", "dev") not in DEVELOPMENT_STAGES
+        )
+        max_age = int(raw.get("CORS_MAX_AGE_SECONDS", "600"))
+        return CorsPolicy(entries, max_age if 0 <= max_age <= 86400 else 600)
+    except ValueError:
+        return CorsPolicy(())
+
+
+_cache: dict[tuple[str | None, ...], Loaded] = {}
+
+
+def load(environ: Mapping[str, str] | None = None) -> Loaded:
+    """The settings of the current environment, parsed once per distinct environment."""
+    env = os.environ if environ is None else environ
+    key = tuple(env.get(name) for name in ENV_NAMES)
+    loaded = _cache.get(key)
+    if loaded is None:
+        loaded = parse(env)
+        if loaded.problems:
+            log.error("configuration invalid: %s", "; ".join(loaded.problems))
+        if len(_cache) >= 16:
+            _cache.clear()
+        _cache[key] = loaded
+    return loaded
+
+
+def check_stage(project_dir: str, stage: str) -> tuple[str, ...]:
+    """The problems a stage's settings in .chalice/config.json would have once deployed."""
+    with open(os.path.join(project_dir, ".chalice", "config.json")) as f:
+        config = json.load(f)
+    env = dict(config.get("environment_variables", {}))
+    env.update(config.get("stages", {}).get(stage, {}).get("environment_variables", {}))
+    return parse(env).problems
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = sys.argv[1] if len(sys.argv) > 1 else "prod"
+    found = check_stage(".", target)
+    for problem in found:
+        print(f"{target}: {problem}", file=sys.stderr)
+    print(
+        f"{target}: configuration OK" if not found else f"{target}: {len(found)} problem(s); fix them before deploying"
+    )
+    sys.exit(1 if found else 0)

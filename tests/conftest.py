@@ -1,0 +1,107 @@
+"""Shared fixtures: the test Google issuer, stage clients, and a clock for the certs cache."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+import app as app_module
+from chalicelib import google_identity
+from tests.google_issuer import GoogleIssuer
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENT_ID = "job-hunt-tracker-local.apps.googleusercontent.com"
+PROD_CLIENT_ID = "123456789012-prodclient.apps.googleusercontent.com"
+PROD_SECRET = "vK3q9Zt7Lm2Xw8Rp4Hn6Jd1Fb5Gc0Ys-uE_aT"
+ALLOWED = "http://localhost:3000"
+EVIL = "https://evil.example"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def issuer() -> Iterator[GoogleIssuer]:
+    with GoogleIssuer(CLIENT_ID) as g:
+        yield g
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch, issuer: GoogleIssuer) -> FakeClock:
+    """A fresh, empty certs cache on a clock the test moves; the issuer back to its defaults."""
+    fake = FakeClock()
+    monkeypatch.setattr(google_identity, "CERTS", google_identity.GoogleCerts(clock=fake))
+    issuer.fail_with = 0
+    issuer.fetches = 0
+    issuer.max_age = 21600
+    return fake
+
+
+def project_dir(tmp_path: Path, stage_env: dict[str, dict[str, str]] | None = None) -> Path:
+    """A copy of the project's .chalice/config.json with some stages' variables changed."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    for stage, env in (stage_env or {}).items():
+        variables = config["stages"][stage].setdefault("environment_variables", {})
+        for name, value in env.items():
+            if value is None:
+                variables.pop(name, None)
+            else:
+                variables[name] = value
+    target = tmp_path / "project"
+    (target / ".chalice").mkdir(parents=True, exist_ok=True)
+    (target / ".chalice" / "config.json").write_text(json.dumps(config))
+    return target
+
+
+MakeClient = Callable[..., Client]
+
+
+@pytest.fixture
+def make_client(tmp_path: Path, issuer: GoogleIssuer, clock: FakeClock) -> Iterator[MakeClient]:
+    """`make_client(stage, **env)`: a test client for that stage, certs from the test issuer."""
+    clients: list[Client] = []
+
+    def make(stage: str = "dev", **env: Any) -> Client:
+        overrides: dict[str, Any] = {"GOOGLE_CERTS_URL": issuer.certs_url} if stage == "dev" else {}
+        if stage == "prod":
+            overrides.update(GOOGLE_CLIENT_ID=PROD_CLIENT_ID, JWT_SECRET_KEY=PROD_SECRET)
+        overrides.update(env)
+        where = project_dir(tmp_path / f"{stage}-{len(clients)}", {stage: overrides})
+        client = Client(app_module.app, stage_name=stage, project_dir=str(where))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> Client:
+    return make_client("dev")
+
+
+def sign_in(client: Client, id_token: str, field: str = "credential") -> Any:
+    response = client.http.post(
+        "/auth/google",
+        headers={"Content-Type": "application/json", "Origin": ALLOWED},
+        body=json.dumps({field: id_token}),
+    )
+    return response
+
+
+def body(response: Any) -> Any:
+    return json.loads(response.body)

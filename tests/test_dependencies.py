@@ -1,0 +1,135 @@
+"""What the deployed function imports: only what requirements.txt brings, and nothing a route doesn't need.
+
+Original failures 6 and 8: `requests` and `email-validator` were imported at run time but never
+packaged, so the function died at import. Here a fresh interpreter serves every route through the
+Lambda handler and every third-party module it loaded must come from a distribution that
+requirements.txt installs (directly or as a dependency), from chalice (which packages its own
+runtime) or from boto3/botocore (which Lambda provides).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from importlib import metadata
+
+from chalice.test import Client
+
+from tests.conftest import CLIENT_ID, ROOT
+from tests.google_issuer import GoogleIssuer
+from tests.test_stages import rest_event
+
+CHILD = r"""
+import json, sys
+baseline = {m.split(".")[0] for m in sys.modules}  # what site's .pth files loaded before us
+import app
+
+def event(method, path, headers=None, body=None):
+    headers = headers or {}
+    return {"resource": path, "path": path, "httpMethod": method, "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": None,
+            "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None,
+            "body": body, "isBase64Encoded": False,
+            "requestContext": {"resourcePath": path, "httpMethod": method, "path": "/api" + path, "stage": "api",
+                               "requestId": "r1", "identity": {"sourceIp": "127.0.0.1"}}}
+
+def loaded():
+    names = {m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names) - baseline
+    # Extension modules that register odd top-level names have no file; what has one is judged.
+    return {n: getattr(sys.modules.get(n), "__file__", None) for n in sorted(names)}
+
+report = {"import": loaded()}
+statuses = {}
+for name, ev in json.loads(sys.argv[1]).items():
+    statuses[name] = app.app(event(*ev), None)["statusCode"]
+    report[name] = loaded()
+token = json.loads(app.app(event("POST", "/auth/google", {"Content-Type": "application/json"},
+                                 json.dumps({"credential": sys.argv[2]})), None)["body"])["access_token"]
+statuses["user"] = app.app(event("GET", "/api/user", {"Authorization": "Bearer " + token}), None)["statusCode"]
+report["signed_in"] = loaded()
+print(json.dumps({"statuses": statuses, "modules": report}))
+"""
+
+
+def _requirement_closure() -> set[str]:
+    """Distribution names requirements.txt installs, with everything they depend on."""
+    wanted = [
+        re.split(r"[<>=!~\[ ;]", line.split("#")[0].strip(), maxsplit=1)[0]
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    seen: set[str] = set()
+    while wanted:
+        name = wanted.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        for req in metadata.requires(name) or []:
+            if "extra ==" not in req:
+                wanted.append(re.split(r"[<>=!~\[ ;(]", req, maxsplit=1)[0])
+    return seen
+
+
+def _run_child(issuer: GoogleIssuer) -> dict:  # type: ignore[type-arg]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "STAGE": "dev",
+        "GOOGLE_CLIENT_ID": CLIENT_ID,
+        "JWT_SECRET_KEY": "a-test-secret-that-is-long-enough-0123456789",
+        "GOOGLE_CERTS_URL": issuer.certs_url,
+        "ALLOWED_ORIGINS": "http://localhost:3000",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    requests = {
+        "health": ["GET", "/health"],
+        "anonymous_user": ["GET", "/api/user"],
+        "preflight": ["OPTIONS", "/api/user", {"Origin": "http://localhost:3000"}],
+    }
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(ROOT)!r})\n" + CHILD,
+            json.dumps(requests),
+            issuer.id_token(),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_every_module_the_function_loads_is_packaged(issuer: GoogleIssuer) -> None:
+    result = _run_child(issuer)
+    assert result["statuses"] == {"health": 200, "anonymous_user": 401, "preflight": 204, "user": 200}
+    providers = metadata.packages_distributions()
+    allowed = _requirement_closure() | {"chalice", "boto3", "botocore"}
+    for top, where in result["modules"]["signed_in"].items():
+        if top in ("app", "chalicelib") or where is None or "site-packages" not in where:
+            continue
+        dists = {d.lower().replace("_", "-") for d in providers.get(top, [])}
+        assert dists & allowed, (
+            f"{top} (from {dists or 'nowhere'}) is imported at run time but requirements.txt does not bring it"
+        )
+
+
+def test_health_and_the_user_route_do_not_load_sign_in_machinery(issuer: GoogleIssuer) -> None:
+    modules = _run_child(issuer)["modules"]
+    for stage in ("import", "health", "anonymous_user", "preflight"):
+        assert not {"google", "requests", "urllib3"} & set(modules[stage]), (stage, modules[stage])
+    assert {"google", "requests"} <= set(modules["signed_in"])
+
+
+def test_the_test_client_and_a_raw_event_agree(client: Client) -> None:
+    """The event builder used above is the shape the test client produces."""
+    via_client = client.http.get("/health")
+    via_event = rest_event("GET", "/health", stage="api")
+    assert via_client.status_code == 200 and via_event["requestContext"]["resourcePath"] == "/health"

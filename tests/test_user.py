@@ -1,0 +1,124 @@
+"""GET /api/user: our access token required; every bad token is a 401 with a Bearer challenge."""
+
+from __future__ import annotations
+
+import time
+import uuid
+import warnings
+from typing import Any
+
+import jwt
+import pytest
+from chalice.test import Client
+
+from chalicelib import tokens
+from tests.conftest import ALLOWED, PROD_SECRET, MakeClient, body, sign_in
+from tests.google_issuer import GoogleIssuer
+
+DEV_SECRET = "dev-only-insecure-jwt-secret-never-use-on-prod-0001"
+
+
+def get_user(client: Client, authorization: str | None) -> Any:
+    headers = {"Origin": ALLOWED}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    return client.http.get("/api/user", headers=headers)
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base: dict[str, Any] = {
+        "sub": "u1",
+        "email": "u1@example.com",
+        "name": "U One",
+        "picture": None,
+        "iat": now,
+        "exp": now + 600,
+        "iss": "job-hunt-tracker-api",
+        "aud": "job-hunt-tracker-api/dev",
+        "jti": uuid.uuid4().hex,
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not Ellipsis}
+
+
+def test_signed_in_user_is_returned(client: Client, issuer: GoogleIssuer) -> None:
+    token = body(sign_in(client, issuer.id_token()))["access_token"]
+    response = get_user(client, f"Bearer {token}")
+    assert response.status_code == 200
+    assert body(response) == {
+        "id": "109876543210987654321",
+        "email": "jane.doe@example.com",
+        "name": "Jane Doe",
+        "picture": "https://lh3.googleusercontent.com/a/jane",
+    }
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert get_user(client, f"bearer   {token}  ").status_code == 200  # the scheme is case-insensitive
+
+
+def test_missing_token_gets_a_plain_bearer_challenge(client: Client) -> None:
+    response = get_user(client, None)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="job-hunt-tracker"'
+    assert body(response)["error"] == "missing_token" and body(response)["field"] == "Authorization"
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+
+
+def _hs(secret: str = DEV_SECRET, alg: str = "HS256", **overrides: Any) -> str:
+    with warnings.catch_warnings():  # HS512 wants a 64-byte key; the point is that we refuse HS512 at all
+        warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
+        return jwt.encode(claims(**overrides), secret, algorithm=alg)
+
+
+BAD = {
+    "basic scheme": ("Basic dXNlcjpwYXNz", "invalid_request", "must be 'Bearer <access token>'"),
+    "bearer without token": ("Bearer ", "invalid_request", "must be 'Bearer <access token>'"),
+    "malformed": ("Bearer not.a.jwt", "invalid_token", "malformed"),
+    "garbage": ("Bearer abc", "invalid_token", "malformed"),
+    "expired": (f"Bearer {_hs(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)}", "invalid_token", "expired"),
+    "bad signature": (
+        f"Bearer {_hs(secret='another-secret-of-at-least-32-bytes!!')}",
+        "invalid_token",
+        "signature is invalid",
+    ),
+    "alg none": (f"Bearer {jwt.encode(claims(), None, algorithm='none')}", "invalid_token", "algorithm 'none'"),  # type: ignore[arg-type]
+    "hs512 with our secret": (f"Bearer {_hs(alg='HS512')}", "invalid_token", "algorithm 'HS512'"),
+    "other stage": (f"Bearer {_hs(aud='job-hunt-tracker-api/prod')}", "invalid_token", "another stage"),
+    "other issuer": (f"Bearer {_hs(iss='someone-else')}", "invalid_token", "not issued by this API"),
+    "no jti": (f"Bearer {_hs(jti=...)}", "invalid_token", "'jti'"),
+    "no exp": (f"Bearer {_hs(exp=...)}", "invalid_token", "'exp'"),
+    "no email": (f"Bearer {_hs(email=...)}", "invalid_token", "'email'"),
+    "issued in the future": (f"Bearer {_hs(iat=int(time.time()) + 3600)}", "invalid_token", "not valid yet"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_tokens_get_401_with_a_bearer_challenge(client: Client, case: str) -> None:
+    authorization, error, words = BAD[case]
+    response = get_user(client, authorization)
+    assert response.status_code == 401, response.body
+    data = body(response)
+    assert data["error"] == error and words in data["message"], data
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith(f'Bearer realm="job-hunt-tracker", error="{error}", error_description="')
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+
+
+def test_an_rs256_token_is_refused_even_with_a_valid_signature(client: Client, issuer: GoogleIssuer) -> None:
+    response = get_user(client, f"Bearer {issuer.id_token()}")
+    assert response.status_code == 401 and "algorithm 'RS256'" in body(response)["message"]
+
+
+def test_a_dev_token_does_not_work_on_prod_even_with_the_same_secret(
+    make_client: MakeClient, issuer: GoogleIssuer
+) -> None:
+    dev = make_client("dev", JWT_SECRET_KEY=PROD_SECRET)
+    prod = make_client("prod")
+    dev_token = body(sign_in(dev, issuer.id_token()))["access_token"]
+    assert get_user(dev, f"Bearer {dev_token}").status_code == 200
+    response = get_user(prod, f"Bearer {dev_token}")
+    assert response.status_code == 401
+    assert "issued for another stage, not 'prod'" in body(response)["message"]
+    prod_token = tokens.issue({"sub": "u1", "email": "u1@example.com"}, secret=PROD_SECRET, stage="prod", lifetime_s=60)
+    assert get_user(prod, f"Bearer {prod_token}").status_code == 200
+    assert get_user(dev, f"Bearer {prod_token}").status_code == 401
