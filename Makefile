@@ -32,9 +32,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## package: the prod deployment package and SAM template in build/prod (needs the package index)
+## package: the prod deployment package and SAM template (with the DynamoDB table) in build/prod
 package: $(STAMP)
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage prod build/prod
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage prod \
+		--merge-template .chalice/merge-template-prod.json build/prod
+	$(VENV)/bin/cfn-lint build/prod/sam.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -12,11 +12,13 @@ from typing import Any
 
 from chalice.app import Chalice, Request, Response
 
-from chalicelib import __version__, settings
+from chalicelib import __version__, settings, tracker
 from chalicelib.auth import authenticate, sign_in_with_google
 from chalicelib.cors import add_vary_origin
 from chalicelib.errors import ApiError, BadRequest, ServiceUnavailable
-from chalicelib.models import UserOut
+from chalicelib.models import Application
+from chalicelib.store.base import Store, UserNotFound
+from chalicelib.store.factory import store_for
 from chalicelib.tokens import Identity
 
 app = Chalice(app_name="job-hunt-tracker-api")
@@ -41,6 +43,26 @@ class Call:
     settings: settings.Settings
     request: Request
     identity: Identity | None = None
+
+    @property
+    def store(self) -> Store:
+        return store_for(self.settings)
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        params = self.request.query_params
+        return {name: params.getlist(name) for name in params} if params else {}
+
+    def header(self, name: str) -> str | None:
+        value = self.request.headers.get(name.lower())
+        return value if isinstance(value, str) else None
+
+    def location(self, path: str) -> str:
+        """`path` as the client reached this API: with the stage prefix API Gateway put in front."""
+        full = str(self.request.context.get("path") or self.request.path)
+        resource = self.request.path
+        prefix = full[: -len(resource)] if resource and full.endswith(resource) else ""
+        return prefix + path
 
     def json_body(self) -> Any:
         raw = self.request.raw_body
@@ -78,6 +100,8 @@ def endpoint(
                 result = fn(Call(loaded.settings, request, identity), **params)
             except ApiError as err:
                 return error_response(err)
+            except UserNotFound:
+                return error_response(tracker.account_gone())
             return result if isinstance(result, Response) else json_response(result)
 
         app.route(path, methods=list(methods))(view)
@@ -98,13 +122,60 @@ def health() -> Response:
 
 @endpoint("/auth/google", ("POST",))
 def auth_google(call: Call) -> Any:
-    return sign_in_with_google(call.settings, call.json_body())
+    return sign_in_with_google(call.settings, call.store, call.json_body(), tracker.utc_now())
 
 
 @endpoint("/api/user", auth=True)
 def read_user(call: Call) -> Any:
-    user = call.user
-    return UserOut(id=user.user_id, email=user.email, name=user.name, picture=user.picture).model_dump(mode="json")
+    return tracker.profile(call.store, call.user.user_id).model_dump(mode="json")
+
+
+@endpoint("/api/user", ("DELETE",), auth=True)
+def delete_user(call: Call) -> Response:
+    tracker.delete_account(call.store, call.user.user_id)
+    return Response(body="", status_code=204)
+
+
+def _application_response(call: Call, app: Application, status: int = 200) -> Response:
+    headers = {"ETag": tracker.etag(app)}
+    if status == 201:
+        headers["Location"] = call.location(f"/api/applications/{app.id}")
+    return json_response(app.to_json(), status, headers)
+
+
+@endpoint("/api/applications", ("POST",), auth=True)
+def create_application(call: Call) -> Response:
+    app = tracker.create_application(call.store, call.user.user_id, call.json_body())
+    return _application_response(call, app, 201)
+
+
+@endpoint("/api/applications", auth=True)
+def list_applications(call: Call) -> Any:
+    cursors = tracker.Cursors(call.settings.jwt_secret_key.get_secret_value())
+    return tracker.list_applications(call.store, cursors, call.user.user_id, call.query)
+
+
+@endpoint("/api/applications/stats", auth=True)
+def application_stats(call: Call) -> Any:
+    return tracker.stats(call.store, call.user.user_id)
+
+
+@endpoint("/api/applications/{app_id}", auth=True)
+def read_application(call: Call, app_id: str) -> Response:
+    return _application_response(call, tracker.get_application(call.store, call.user.user_id, app_id))
+
+
+@endpoint("/api/applications/{app_id}", ("PATCH",), auth=True)
+def update_application(call: Call, app_id: str) -> Response:
+    body = call.json_body()
+    app = tracker.update_application(call.store, call.user.user_id, app_id, body, call.header("If-Match"))
+    return _application_response(call, app)
+
+
+@endpoint("/api/applications/{app_id}", ("DELETE",), auth=True)
+def delete_application(call: Call, app_id: str) -> Response:
+    tracker.delete_application(call.store, call.user.user_id, app_id, call.header("If-Match"))
+    return Response(body="", status_code=204)
 
 
 # --- CORS -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from chalicelib import tokens
 from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.models import AuthResponse, UserOut
 from chalicelib.settings import Settings
+from chalicelib.store.base import Store
 
 # Google Identity Services posts `credential`; older frontends send `token` or `id_token`.
 CREDENTIAL_FIELDS = ("credential", "token", "id_token")
@@ -35,8 +36,8 @@ def credential_from(body: Any) -> str:
     )
 
 
-def sign_in_with_google(settings: Settings, body: Any) -> dict[str, Any]:
-    """Exchange a Google ID token for our access token."""
+def sign_in_with_google(settings: Settings, store: Store, body: Any, now: str) -> dict[str, Any]:
+    """Exchange a Google ID token for our access token, creating or refreshing the stored profile."""
     credential = credential_from(body)
     # Imported here: only sign-in pays for requests and google-auth's crypto.
     from chalicelib.google_identity import verify_id_token
@@ -54,6 +55,7 @@ def sign_in_with_google(settings: Settings, body: Any) -> dict[str, Any]:
         name=claims.get("name") if isinstance(claims.get("name"), str) else None,
         picture=claims.get("picture") if isinstance(claims.get("picture"), str) else None,
     )
+    store.sign_in(user, now)
     lifetime = settings.access_token_expire_minutes * 60
     access_token = tokens.issue(
         user.model_dump(exclude={"id"}) | {"sub": user.id},

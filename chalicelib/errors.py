@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ApiError(Exception):
     """A failure a client can see: a status, a stable code and a message a person can act on."""
@@ -21,8 +23,8 @@ class ApiError(Exception):
         self.field = field
         self.headers = dict(headers or {})
 
-    def body(self) -> dict[str, str]:
-        out = {"error": self.code, "message": self.message}
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"error": self.code, "message": self.message}
         if self.field is not None:
             out["field"] = self.field
         return out
@@ -60,6 +62,34 @@ class InvalidGoogleCredential(ApiError):
 class NotFound(ApiError):
     status = 404
     code = "not_found"
+
+
+class ValidationFailed(ApiError):
+    """422: the JSON was well-formed but its fields are not acceptable; each one is named."""
+
+    status = 422
+    code = "validation_error"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"{first['field']}: {first['message']}{more}", field=first["field"])
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "errors": self.errors}
+
+
+class PreconditionFailed(ApiError):
+    """412: If-Match named a version that is no longer the stored one."""
+
+    status = 412
+    code = "precondition_failed"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
 
 
 class ServiceUnavailable(ApiError):

@@ -1,8 +1,12 @@
-"""What goes out of the API (and, later, what comes in): pydantic models."""
+"""What comes in and goes out of the API: pydantic models, validated at the edge."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 
 class UserOut(BaseModel):
@@ -17,3 +21,167 @@ class AuthResponse(BaseModel):
     token_type: str = "bearer"
     expires_in: int
     user: UserOut
+
+
+class UserRecord(UserOut):
+    """A stored profile: what Google told us at the last sign-in, and when."""
+
+    created_at: str
+    last_login_at: str
+
+
+class Status(StrEnum):
+    WISHLIST = "wishlist"
+    APPLIED = "applied"
+    SCREENING = "screening"
+    INTERVIEWING = "interviewing"
+    OFFER = "offer"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    GHOSTED = "ghosted"
+
+
+# Statuses that mean the employer answered an application.
+RESPONSE_STATUSES = frozenset({Status.SCREENING, Status.INTERVIEWING, Status.OFFER, Status.ACCEPTED, Status.REJECTED})
+
+
+class WorkMode(StrEnum):
+    ONSITE = "onsite"
+    HYBRID = "hybrid"
+    REMOTE = "remote"
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates come as 'YYYY-MM-DD' strings only (no timestamps, no datetimes)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date string like 2026-11-26")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date string like 2026-11-26") from None
+
+
+def _http_url(value: str) -> str:
+    if not value.lower().startswith(("http://", "https://")) or len(value) < 11 or " " in value:
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+def _unique_tags(tags: list[str]) -> list[str]:
+    seen: set[str] = set()
+    unique = []
+    for tag in tags:
+        if tag.lower() not in seen:
+            seen.add(tag.lower())
+            unique.append(tag)
+    return unique
+
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_http_url)]
+Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Money = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]
+
+# The fields a person fills in, other than the required company and role.
+OPTIONAL_FIELDS = (
+    "url",
+    "location",
+    "work_mode",
+    "salary_min",
+    "salary_max",
+    "currency",
+    "source",
+    "applied_on",
+    "next_follow_up_on",
+    "notes",
+)
+
+
+class _Editable(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: Url | None = None
+    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    work_mode: WorkMode | None = None
+    salary_min: Money | None = None
+    salary_max: Money | None = None
+    currency: Currency | None = None
+    source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    applied_on: IsoDate | None = None
+    next_follow_up_on: IsoDate | None = None
+    notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+
+
+class ApplicationData(_Editable):
+    """A complete, valid set of the fields a person fills in."""
+
+    company: Text200
+    role: Text200
+    status: Status = Status.WISHLIST
+    tags: Annotated[list[Tag], Field(max_length=20), AfterValidator(_unique_tags)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _salary_range(self) -> ApplicationData:
+        if self.salary_min is not None and self.salary_max is not None and self.salary_min > self.salary_max:
+            raise ValueError("salary_min must not exceed salary_max")
+        return self
+
+
+class ApplicationPatch(_Editable):
+    """A partial update: only the fields sent change; null clears an optional field."""
+
+    company: Text200 | None = None
+    role: Text200 | None = None
+    status: Status | None = None
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> ApplicationPatch:
+        for name in ("company", "role", "status"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+OUTPUT_ORDER = (
+    "id",
+    "company",
+    "role",
+    "status",
+    *OPTIONAL_FIELDS,
+    "tags",
+    "status_history",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
+class StatusChange(BaseModel):
+    status: Status
+    at: str
+
+
+class Application(ApplicationData):
+    """A stored application: the fields plus what the server keeps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    created_at: str
+    updated_at: str
+    version: int
+    status_history: list[StatusChange]
+
+    def to_json(self) -> dict[str, Any]:
+        """The API representation: identity first, then what a person filled in, then history."""
+        data = self.model_dump(mode="json")
+        return {name: data[name] for name in OUTPUT_ORDER}
+
+    def matches_search(self, needle: str) -> bool:
+        return needle in self.company.lower() or needle in self.role.lower()

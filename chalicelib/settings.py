@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -85,10 +85,23 @@ class Settings(BaseModel):
     access_token_expire_minutes: int = Field(1440, alias="ACCESS_TOKEN_EXPIRE_MINUTES", ge=5, le=43200)
     allowed_origins: tuple[OriginEntry, ...] = Field((), alias="ALLOWED_ORIGINS")
     cors_max_age_seconds: int = Field(600, alias="CORS_MAX_AGE_SECONDS", ge=0, le=86400)
+    store: Literal["sqlite", "dynamodb"] | None = Field(None, alias="STORE")
+    sqlite_path: str = Field(".data/job-hunt-tracker.db", alias="SQLITE_PATH", min_length=1)
+    dynamodb_table: str | None = Field(None, alias="DYNAMODB_TABLE", pattern=r"^[A-Za-z0-9_.-]{3,255}$")
+    dynamodb_endpoint_url: str | None = Field(None, alias="DYNAMODB_ENDPOINT_URL", pattern=r"^https?://[^\s/]+(/.*)?$")
 
     @property
     def is_production(self) -> bool:
         return self.stage not in DEVELOPMENT_STAGES
+
+    @property
+    def store_kind(self) -> Literal["sqlite", "dynamodb"]:
+        """SQLite unless chosen otherwise on a development stage; DynamoDB on production stages."""
+        return self.store or ("dynamodb" if self.is_production else "sqlite")
+
+    @property
+    def table_name(self) -> str:
+        return self.dynamodb_table or f"job-hunt-tracker-{self.stage}"
 
     @property
     def cors(self) -> CorsPolicy:
@@ -138,6 +151,13 @@ class Settings(BaseModel):
             )
         if _production(info) and (is_placeholder(secret) or len(set(secret)) < 8):
             raise ValueError("looks like a placeholder or sample value; a production stage needs a random one")
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value == "sqlite" and _production(info):
+            raise ValueError("sqlite keeps data inside one Lambda container; a production stage needs dynamodb")
         return value
 
     @field_validator("allowed_origins", mode="before")

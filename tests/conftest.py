@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib import google_identity
+from tests.dynamodb_fixtures import dynamodb_endpoint, dynamodb_table  # noqa: F401 (fixtures)
 from tests.google_issuer import GoogleIssuer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +21,16 @@ CLIENT_ID = "job-hunt-tracker-local.apps.googleusercontent.com"
 PROD_CLIENT_ID = "123456789012-prodclient.apps.googleusercontent.com"
 PROD_SECRET = "vK3q9Zt7Lm2Xw8Rp4Hn6Jd1Fb5Gc0Ys-uE_aT"
 ALLOWED = "http://localhost:3000"
+# A DynamoDB endpoint where nothing listens: a prod-stage test that reaches the store by mistake
+# fails at once instead of reaching AWS. Tests that need DynamoDB pass the local engine's URL.
+NO_DYNAMODB = "http://127.0.0.1:9"
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
 EVIL = "https://evil.example"
 
 
@@ -31,6 +43,19 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline_aws() -> Iterator[None]:
+    """Dummy credentials and region: nothing in the tests may reach AWS, and boto3 needs them set."""
+    saved = {k: os.environ.get(k) for k in AWS_ENV}
+    os.environ.update(AWS_ENV)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +100,13 @@ def make_client(tmp_path: Path, issuer: GoogleIssuer, clock: FakeClock) -> Itera
     clients: list[Client] = []
 
     def make(stage: str = "dev", **env: Any) -> Client:
-        overrides: dict[str, Any] = {"GOOGLE_CERTS_URL": issuer.certs_url} if stage == "dev" else {}
+        overrides: dict[str, Any] = {}
+        if stage == "dev":
+            overrides.update(GOOGLE_CERTS_URL=issuer.certs_url, SQLITE_PATH=str(tmp_path / "dev.db"))
         if stage == "prod":
-            overrides.update(GOOGLE_CLIENT_ID=PROD_CLIENT_ID, JWT_SECRET_KEY=PROD_SECRET)
+            overrides.update(
+                GOOGLE_CLIENT_ID=PROD_CLIENT_ID, JWT_SECRET_KEY=PROD_SECRET, DYNAMODB_ENDPOINT_URL=NO_DYNAMODB
+            )
         overrides.update(env)
         where = project_dir(tmp_path / f"{stage}-{len(clients)}", {stage: overrides})
         client = Client(app_module.app, stage_name=stage, project_dir=str(where))

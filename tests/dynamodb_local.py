@@ -222,6 +222,9 @@ class DynamoDBLocal:
             "-jar",
             str(self.jar_dir / JAR_NAME),
             "-inMemory",
+            # One database whatever the credentials and region: otherwise a table made by a test
+            # client is invisible to the app's client, which signs with other dummy keys.
+            "-sharedDb",
             "-port",
             str(port),
             # Otherwise it contacts AWS (Cognito, Pinpoint) at startup and

@@ -39,7 +39,14 @@ def assert_no_cors(response: Any) -> None:
 
 
 def test_every_route_path_has_a_preflight_view() -> None:
-    assert PATHS == ["/api/user", "/auth/google", "/health"]
+    assert PATHS == [
+        "/api/applications",
+        "/api/applications/stats",
+        "/api/applications/{app_id}",
+        "/api/user",
+        "/auth/google",
+        "/health",
+    ]
     for path in PATHS:
         assert "OPTIONS" in app_module.app.routes[path]
 
@@ -75,7 +82,7 @@ def test_responses_of_every_kind_carry_the_headers_for_an_allowed_origin_only(cl
         ("get", "/api/user", {}, 401),
         ("post", "/auth/google", {"Content-Type": "application/json", "body": "{}"}, 400),
         ("post", "/auth/google", {"Content-Type": "text/plain", "body": "x"}, 415),
-        ("delete", "/api/user", {}, 405),
+        ("put", "/api/user", {}, 405),
     ]
     for method, path, extra, status in requests:
         raw = extra.pop("body", None) if isinstance(extra, dict) else None

@@ -3,51 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.dynamodb_local import (
-    DUMMY_ACCESS_KEY_ID,
-    DUMMY_REGION,
-    DUMMY_SECRET_ACCESS_KEY,
-    INSTALL_HINT,
-    SKIP_MESSAGE,
-    DynamoDBLocal,
-    dynamodb_local_required,
-    find_dynamodb_local,
-)
-
-
-# TODO: move to tests/conftest.py once other tests need it.
-@pytest.fixture(scope="session")
-def dynamodb_endpoint() -> Iterator[str]:
-    """Endpoint URL of a DynamoDB Local engine shared by the whole session."""
-    found = find_dynamodb_local()
-    if found is None:
-        if dynamodb_local_required():
-            pytest.fail(
-                "DynamoDB Local (Java + DynamoDBLocal.jar) is required on CI or "
-                "with REQUIRE_DYNAMODB_LOCAL=1, but was not found. " + INSTALL_HINT,
-                pytrace=False,
-            )
-        pytest.skip(SKIP_MESSAGE)
-    java, jar_dir = found
-    with DynamoDBLocal(java, jar_dir) as engine:
-        yield engine.endpoint_url
+from tests.dynamodb_fixtures import dynamo_client
 
 
 @pytest.mark.slow
 def test_conditional_put_is_enforced(dynamodb_endpoint: str) -> None:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_endpoint,
-        region_name=DUMMY_REGION,
-        aws_access_key_id=DUMMY_ACCESS_KEY_ID,
-        aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY,
-    )
+    client = dynamo_client(dynamodb_endpoint)
     table = f"engine-smoke-{uuid.uuid4().hex[:8]}"
     client.create_table(
         TableName=table,

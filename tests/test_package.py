@@ -31,6 +31,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
     (project / ".chalice").mkdir()
     shutil.copy(ROOT / ".chalice" / "config.json", project / ".chalice" / "config.json")
+    shutil.copy(ROOT / ".chalice" / "policy-prod.json", project / ".chalice" / "policy-prod.json")
     (project / "requirements.txt").write_text("")
     chalice = Path(sys.executable).parent / "chalice"
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
@@ -58,7 +59,14 @@ def test_stage_is_prod(template: dict[str, Any]) -> None:
 
 def test_every_path_has_an_options_that_reaches_the_function(template: dict[str, Any]) -> None:
     paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
-    assert set(paths) == {"/health", "/auth/google", "/api/user"}
+    assert set(paths) == {
+        "/health",
+        "/auth/google",
+        "/api/user",
+        "/api/applications",
+        "/api/applications/stats",
+        "/api/applications/{app_id}",
+    }
     for path, methods in paths.items():
         assert "options" in methods, path
         for method, spec in methods.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 import warnings
@@ -11,8 +12,10 @@ import jwt
 import pytest
 from chalice.test import Client
 
-from chalicelib import tokens
-from tests.conftest import ALLOWED, PROD_SECRET, MakeClient, body, sign_in
+from chalicelib import settings, tokens
+from chalicelib.models import UserOut
+from chalicelib.store.factory import store_for
+from tests.conftest import ALLOWED, PROD_CLIENT_ID, PROD_SECRET, MakeClient, body, sign_in
 from tests.google_issuer import GoogleIssuer
 
 DEV_SECRET = "dev-only-insecure-jwt-secret-never-use-on-prod-0001"
@@ -46,12 +49,16 @@ def test_signed_in_user_is_returned(client: Client, issuer: GoogleIssuer) -> Non
     token = body(sign_in(client, issuer.id_token()))["access_token"]
     response = get_user(client, f"Bearer {token}")
     assert response.status_code == 200
-    assert body(response) == {
+    profile = body(response)
+    assert profile == {
         "id": "109876543210987654321",
         "email": "jane.doe@example.com",
         "name": "Jane Doe",
         "picture": "https://lh3.googleusercontent.com/a/jane",
+        "created_at": profile["created_at"],
+        "last_login_at": profile["created_at"],
     }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", profile["created_at"])
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
     assert get_user(client, f"bearer   {token}  ").status_code == 200  # the scheme is case-insensitive
 
@@ -109,16 +116,30 @@ def test_an_rs256_token_is_refused_even_with_a_valid_signature(client: Client, i
     assert response.status_code == 401 and "algorithm 'RS256'" in body(response)["message"]
 
 
+@pytest.mark.slow
 def test_a_dev_token_does_not_work_on_prod_even_with_the_same_secret(
-    make_client: MakeClient, issuer: GoogleIssuer
+    make_client: MakeClient, issuer: GoogleIssuer, dynamodb_table: tuple[str, str]
 ) -> None:
+    endpoint, table = dynamodb_table
     dev = make_client("dev", JWT_SECRET_KEY=PROD_SECRET)
-    prod = make_client("prod")
+    prod = make_client("prod", DYNAMODB_ENDPOINT_URL=endpoint, DYNAMODB_TABLE=table)
     dev_token = body(sign_in(dev, issuer.id_token()))["access_token"]
     assert get_user(dev, f"Bearer {dev_token}").status_code == 200
     response = get_user(prod, f"Bearer {dev_token}")
     assert response.status_code == 401
     assert "issued for another stage, not 'prod'" in body(response)["message"]
+    # The same person signed in on prod (its own store): that token works there and not on dev.
+    prod_settings = settings.parse(
+        {
+            "STAGE": "prod",
+            "GOOGLE_CLIENT_ID": PROD_CLIENT_ID,
+            "JWT_SECRET_KEY": PROD_SECRET,
+            "DYNAMODB_ENDPOINT_URL": endpoint,
+            "DYNAMODB_TABLE": table,
+        }
+    ).settings
+    assert prod_settings is not None
+    store_for(prod_settings).sign_in(UserOut(id="u1", email="u1@example.com"), "2026-11-26T00:00:00.000Z")
     prod_token = tokens.issue({"sub": "u1", "email": "u1@example.com"}, secret=PROD_SECRET, stage="prod", lifetime_s=60)
     assert get_user(prod, f"Bearer {prod_token}").status_code == 200
     assert get_user(dev, f"Bearer {prod_token}").status_code == 401

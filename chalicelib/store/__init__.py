@@ -1,0 +1,1 @@
+"""Storage: one Store protocol (base.py) and its implementations, sqlite.py and dynamodb.py."""

@@ -1,0 +1,116 @@
+"""The Store protocol: everything the use cases need from storage, and nothing else.
+
+Every operation is scoped to one user: an application id of another user is simply not found.
+Writes to an application are conditional on its version, so two concurrent updates can never
+silently lose one. Implementations: sqlite.py (local, stdlib) and dynamodb.py (AWS, boto3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from chalicelib.models import Application, Status, UserOut, UserRecord
+
+
+class StoreError(Exception):
+    """Base of the store's expected outcomes (not outages: those propagate as they are)."""
+
+
+class UserNotFound(StoreError):
+    """No such user, or the account was deleted (or is being deleted)."""
+
+
+class ApplicationNotFound(StoreError):
+    """No application with that id for that user."""
+
+
+class VersionConflict(StoreError):
+    """The application's stored version is not the expected one."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"stored version is {current_version}")
+        self.current_version = current_version
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Which applications to list. Empty fields do not filter."""
+
+    statuses: frozenset[Status] = frozenset()
+    tag: str | None = None  # matched case-insensitively against each tag
+    q: str | None = None  # lowercase; a substring of company or role, case-insensitively
+    follow_up_due_by: dt.date | None = None  # next_follow_up_on set and on or before this date
+
+    def matches(self, app: Application) -> bool:
+        if self.statuses and app.status not in self.statuses:
+            return False
+        if self.tag is not None and self.tag.lower() not in {t.lower() for t in app.tags}:
+            return False
+        if self.q is not None and not app.matches_search(self.q):
+            return False
+        return self.follow_up_due_by is None or (
+            app.next_follow_up_on is not None and app.next_follow_up_on <= self.follow_up_due_by
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Application]  # newest first (id descending)
+    has_more: bool  # more matching items exist after the last one
+
+
+class Store(Protocol):
+    def sign_in(self, user: UserOut, now: str) -> UserRecord:
+        """Create the profile on first sign-in; later, update email, name, picture and last_login_at.
+
+        A profile whose deletion was interrupted is deleted completely first, then created anew.
+        """
+        ...
+
+    def get_user(self, user_id: str) -> UserRecord:
+        """The profile, or UserNotFound."""
+        ...
+
+    def delete_user(self, user_id: str) -> None:
+        """Delete the profile and every application of it, or UserNotFound.
+
+        From the moment it starts, the user is not found by any other operation; an interrupted
+        deletion is finished by the next sign-in.
+        """
+        ...
+
+    def create_application(self, user_id: str, app: Application) -> None:
+        """Store a new application (app.version is 1), or UserNotFound."""
+        ...
+
+    def get_application(self, user_id: str, app_id: str) -> Application:
+        """The application, or UserNotFound / ApplicationNotFound (checked in that order)."""
+        ...
+
+    def replace_application(self, user_id: str, app: Application, expected_version: int) -> None:
+        """Write `app` (whose version is expected_version + 1) only if the stored version is expected_version.
+
+        ApplicationNotFound when it no longer exists, VersionConflict when another write came first.
+        """
+        ...
+
+    def delete_application(self, user_id: str, app_id: str, expected_version: int | None) -> None:
+        """Delete it, only if its version matches when one is given.
+
+        UserNotFound / ApplicationNotFound / VersionConflict.
+        """
+        ...
+
+    def list_applications(self, user_id: str, flt: ListFilter, limit: int, after_id: str | None) -> Page:
+        """Up to `limit` matching applications, newest first, with ids below `after_id` when given.
+
+        UserNotFound when there is no such user.
+        """
+        ...
+
+    def all_applications(self, user_id: str) -> Sequence[Application]:
+        """Every application of the user (for statistics), or UserNotFound."""
+        ...

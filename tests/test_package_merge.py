@@ -1,0 +1,139 @@
+"""`chalice package --stage prod --merge-template .chalice/merge-template-prod.json`, offline.
+
+The merge template adds the DynamoDB table and hands its name to the function; the role's policy
+is .chalice/policy-prod.json, least privilege on that one table. cfn-lint checks the result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.store.dynamodb import DEFAULT_TABLE, TTL_ATTRIBUTE, table_definition
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+CHALICE_DIR = ROOT / ".chalice"
+BIN = Path(sys.executable).parent
+TABLE_ARN = f"arn:aws:dynamodb:*:*:table/{DEFAULT_TABLE}"
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("package-merge")
+    project = work / "project"
+    project.mkdir()
+    shutil.copy(ROOT / "app.py", project / "app.py")
+    shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(CHALICE_DIR, project / ".chalice", ignore=shutil.ignore_patterns("deployments", "deployed"))
+    (project / "requirements.txt").write_text("")  # nothing to download; the template does not depend on it
+    run = subprocess.run(
+        [
+            str(BIN / "chalice"),
+            "package",
+            "--stage",
+            "prod",
+            "--merge-template",
+            ".chalice/merge-template-prod.json",
+            str(work / "out"),
+        ],
+        cwd=project,
+        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return work / "out"
+
+
+@pytest.fixture(scope="module")
+def template(out_dir: Path) -> dict[str, Any]:
+    return json.loads((out_dir / "sam.json").read_text())  # type: ignore[no-any-return]
+
+
+def _tables(template: dict[str, Any]) -> dict[str, Any]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+
+
+def test_the_table_is_the_one_the_store_creates(template: dict[str, Any]) -> None:
+    ((logical_id, table),) = _tables(template).items()
+    props = table["Properties"]
+    expected = table_definition(DEFAULT_TABLE)
+    assert props["TableName"] == DEFAULT_TABLE
+    assert props["BillingMode"] == "PAY_PER_REQUEST" == expected["BillingMode"]
+    assert props["KeySchema"] == expected["KeySchema"]
+    assert props["AttributeDefinitions"] == expected["AttributeDefinitions"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    # Deleting or replacing the stack must never take the data with it.
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert "ProvisionedThroughput" not in props and "GlobalSecondaryIndexes" not in props, logical_id
+
+
+def test_the_function_gets_the_tables_name_from_the_template(template: dict[str, Any]) -> None:
+    (logical_id,) = _tables(template)
+    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert variables["DYNAMODB_TABLE"] == {"Ref": logical_id}
+    assert variables["STORE"] == "dynamodb"
+    assert variables["STAGE"] == "prod"  # the stage's other variables survive the merge
+
+
+def test_the_role_has_exactly_the_policy_file(template: dict[str, Any]) -> None:
+    config = json.loads((CHALICE_DIR / "config.json").read_text())["stages"]["prod"]
+    assert (config["autogen_policy"], config["iam_policy_file"]) == (False, "policy-prod.json")
+    assert config["environment_variables"]["DYNAMODB_TABLE"] == DEFAULT_TABLE
+    policy = json.loads((CHALICE_DIR / config["iam_policy_file"]).read_text())
+    roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    assert [p["PolicyDocument"] for role in roles for p in role["Properties"]["Policies"]] == [policy]
+    for statement in policy["Statement"]:
+        actions = statement["Action"]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert statement["Effect"] == "Allow" and "*" not in actions
+        if any(a.startswith("dynamodb:") for a in actions):
+            assert all(a.startswith("dynamodb:") for a in actions)
+            assert resources == [TABLE_ARN]  # never "*", no index ARN: the table has no index
+        else:
+            assert sorted(actions) == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+            assert resources == ["arn:aws:logs:*:*:*"]
+
+
+def _cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "cfn-lint"), str(path)], capture_output=True, text=True, timeout=300)
+
+
+def test_cfn_lint_passes_on_the_template(out_dir: Path) -> None:
+    run = _cfn_lint(out_dir / "sam.json")
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+
+
+def test_every_action_in_the_policy_is_a_real_iam_action(tmp_path: Path) -> None:
+    # cfn-lint skips its IAM action check (W3037) on SAM templates, so lint the policy in a plain one.
+    policy = json.loads((CHALICE_DIR / "policy-prod.json").read_text())
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ],
+    }
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"AssumeRolePolicyDocument": trust, "Policies": [{"PolicyName": "p", "PolicyDocument": policy}]},
+    }
+    plain = tmp_path / "role.json"
+    plain.write_text(json.dumps({"Resources": {"Role": role}}))
+    run = _cfn_lint(plain)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+    # ... and the check is live: an action that does not exist is reported.
+    policy["Statement"][0]["Action"].append("dynamodb:TransactWriteItems")
+    plain.write_text(json.dumps({"Resources": {"Role": role}}))
+    assert "W3037" in _cfn_lint(plain).stdout
