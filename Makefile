@@ -15,9 +15,10 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-## run: install, then serve the dev stage on http://localhost:$(PORT) (chalice local)
+## run: install, then serve the dev stage on http://localhost:$(PORT) (chalice local), with the
+## local Google stand-in on http://127.0.0.1:8765 (GET /token?email=... hands out credentials)
 run: $(STAMP)
-	$(VENV)/bin/chalice local --stage dev --port $(PORT)
+	PORT=$(PORT) scripts/run-local.sh
 
 ## test: install, then lint, type-check and run every test
 test: lint typecheck pytest

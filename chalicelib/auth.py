@@ -45,7 +45,7 @@ def sign_in_with_google(settings: Settings, store: Store, body: Any, now: str) -
     claims = verify_id_token(
         credential,
         client_ids=settings.google_client_ids,
-        certs_url=settings.google_certs_url,
+        certs_urls=settings.google_certs_urls,
         clock_skew_seconds=settings.google_clock_skew_seconds,
         hosted_domains=settings.allowed_hosted_domains,
     )

@@ -35,6 +35,7 @@ DEFAULT_MAX_AGE_SECONDS = 300
 MAX_MAX_AGE_SECONDS = 24 * 3600
 STALE_GRACE_SECONDS = 24 * 3600
 FETCH_TIMEOUT = (3.05, 5.0)
+FILE_MAX_AGE_SECONDS = 60
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*(\d+)", re.IGNORECASE)
 
 
@@ -63,6 +64,8 @@ class _Fetcher:
         self._session: requests.Session | None = None
 
     def __call__(self, url: str) -> tuple[dict[str, str], int]:
+        if url.startswith("file:"):
+            return _read_file(url), FILE_MAX_AGE_SECONDS
         if self._session is None:
             self._session = requests.Session()
         try:
@@ -78,6 +81,19 @@ class _Fetcher:
         if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
             raise CertsUnavailable(f"{url} did not answer a JSON object of key id -> PEM certificate")
         return body, max_age_of(response.headers.get("Cache-Control"))
+
+
+def _read_file(url: str) -> dict[str, str]:
+    """A certs document on disk (the dev stand-in's), read like a fetch; paths are relative to the cwd."""
+    path = url.removeprefix("file://") if url.startswith("file://") else url.removeprefix("file:")
+    try:
+        with open(path) as f:
+            body = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise CertsUnavailable(f"cannot read {path}: {type(exc).__name__}") from exc
+    if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
+        raise CertsUnavailable(f"{path} is not a JSON object of key id -> PEM certificate")
+    return body
 
 
 class GoogleCerts:
@@ -160,7 +176,7 @@ def verify_id_token(
     token: str,
     *,
     client_ids: Sequence[str],
-    certs_url: str,
+    certs_urls: Sequence[str],
     clock_skew_seconds: int,
     hosted_domains: Sequence[str] = (),
     certs: GoogleCerts | None = None,
@@ -174,14 +190,7 @@ def verify_id_token(
             f"The credential is signed with {str(header.get('alg'))[:20]!r}; Google ID tokens use {SIGNING_ALGORITHM}."
         )
     kid = header.get("kid")
-    try:
-        verifier = certs.verifier(certs_url, kid if isinstance(kid, str) else None)
-    except CertsUnavailable:
-        raise ServiceUnavailable(
-            "Google's signing certificates cannot be fetched right now; try signing in again shortly.",
-            retry_after=RETRY_AFTER_SECONDS,
-            code="google_certs_unavailable",
-        ) from None
+    verifier = _find_verifier(certs, certs_urls, kid if isinstance(kid, str) else None)
     if verifier is None:
         raise InvalidGoogleCredential(
             "The credential is signed with a key Google does not publish; it was not issued by Google."
@@ -190,6 +199,26 @@ def verify_id_token(
         raise InvalidGoogleCredential("The credential's signature is invalid; it was altered or not issued by Google.")
     _check_claims(claims, client_ids, clock_skew_seconds, hosted_domains, time.time() if now is None else now)
     return claims
+
+
+def _find_verifier(certs: GoogleCerts, urls: Sequence[str], kid: str | None) -> crypt.Verifier | None:
+    """The first source that publishes `kid`; 503 only when none does and one could not be read."""
+    unavailable = False
+    for url in urls:
+        try:
+            found = certs.verifier(url, kid)
+        except CertsUnavailable:
+            unavailable = True
+            continue
+        if found is not None:
+            return found
+    if unavailable:
+        raise ServiceUnavailable(
+            "Google's signing certificates cannot be fetched right now; try signing in again shortly.",
+            retry_after=RETRY_AFTER_SECONDS,
+            code="google_certs_unavailable",
+        )
+    return None
 
 
 def _check_claims(

@@ -78,7 +78,7 @@ class Settings(BaseModel):
     # STAGE comes first: later validators read it to apply production rules.
     stage: str = Field("dev", alias="STAGE", pattern=_STAGE.pattern)
     google_client_ids: tuple[str, ...] = Field(alias="GOOGLE_CLIENT_ID", min_length=1)
-    google_certs_url: str = Field(GOOGLE_CERTS_URL, alias="GOOGLE_CERTS_URL")
+    google_certs_urls: tuple[str, ...] = Field((GOOGLE_CERTS_URL,), alias="GOOGLE_CERTS_URL", min_length=1)
     google_clock_skew_seconds: int = Field(10, alias="GOOGLE_CLOCK_SKEW_SECONDS", ge=0, le=300)
     allowed_hosted_domains: tuple[str, ...] = Field((), alias="ALLOWED_HOSTED_DOMAINS")
     jwt_secret_key: SecretStr = Field(alias="JWT_SECRET_KEY")
@@ -107,7 +107,7 @@ class Settings(BaseModel):
     def cors(self) -> CorsPolicy:
         return CorsPolicy(self.allowed_origins, self.cors_max_age_seconds)
 
-    @field_validator("google_client_ids", "allowed_hosted_domains", mode="before")
+    @field_validator("google_client_ids", "allowed_hosted_domains", "google_certs_urls", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
@@ -127,16 +127,23 @@ class Settings(BaseModel):
     def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(d.lower() for d in value)
 
-    @field_validator("google_certs_url")
+    @field_validator("google_certs_urls")
     @classmethod
-    def _certs_url(cls, value: str, info: ValidationInfo) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL serving Google's certs (JSON of key id -> PEM certificate)")
-        if _production(info) and (parts.scheme != "https" or parts.hostname != GOOGLE_CERTS_HOST):
-            raise ValueError(
-                f"must be https://{GOOGLE_CERTS_HOST}/... on a production stage: only Google's own certs are trusted there"
-            )
+    def _certs_urls(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        for url in value:
+            parts = urlsplit(url)
+            if _production(info) and (parts.scheme != "https" or parts.hostname != GOOGLE_CERTS_HOST):
+                raise ValueError(
+                    f"must be https://{GOOGLE_CERTS_HOST}/... on a production stage: only Google's own certs are "
+                    "trusted there (a local stand-in's file or loopback URL is for development stages)"
+                )
+            if parts.scheme == "file" and parts.path:
+                continue
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(
+                    "each source must be an http(s) URL serving Google's certs (JSON of key id -> PEM certificate), "
+                    "or file:<path> of such a document on a development stage"
+                )
         return value
 
     @field_validator("jwt_secret_key")

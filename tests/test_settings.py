@@ -171,7 +171,7 @@ def test_defaults() -> None:
     loaded = settings.parse(DEV)
     assert loaded.settings is not None
     assert loaded.settings.access_token_expire_minutes == 1440
-    assert loaded.settings.google_certs_url == "https://www.googleapis.com/oauth2/v1/certs"
+    assert loaded.settings.google_certs_urls == ("https://www.googleapis.com/oauth2/v1/certs",)
     assert loaded.settings.allowed_origins == ()
 
 

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `make run`: the local Google stand-in on 127.0.0.1:8765 (for GET /token) and the API on $PORT.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-8000}"
+.venv/bin/python -m local_google serve --port "${LOCAL_GOOGLE_PORT:-8765}" &
+stand_in=$!
+trap 'kill "$stand_in" 2>/dev/null || true' EXIT INT TERM
+.venv/bin/chalice local --stage dev --port "$PORT"
