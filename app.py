@@ -178,6 +178,20 @@ def delete_application(call: Call, app_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
+_openapi_document: dict[str, Any] | None = None
+
+
+@app.route("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 document, generated from this route table and the models on first request."""
+    global _openapi_document
+    if _openapi_document is None:
+        from chalicelib import openapi  # imported here: cold starts do not pay for schema generation
+
+        _openapi_document = openapi.document(app.routes)
+    return json_response(_openapi_document)
+
+
 # --- CORS -------------------------------------------------------------------------------------
 # API Gateway cannot answer a multi-origin preflight with credentials, so every path gets an
 # OPTIONS view of its own (an aws_proxy integration that reaches this function), and the

@@ -1,0 +1,430 @@
+"""The OpenAPI 3.1 document of this API, generated: the operations from the Chalice route table, the
+bodies from the pydantic models.
+
+No JSON Schema here is hand-written. app.py passes its route table (path -> method -> route entry;
+only the method names and the view names are read, so this module stays chalice-free); each
+request and response body is the JSON Schema pydantic derives from the model that validates or
+describes it (validation mode for what comes in, serialization mode for what goes out). What
+neither knows -- each operation's summary, status codes, query parameters and headers -- is the
+`OPERATIONS` table below. A route missing from the table, or a table entry for no route, is an
+error, so the document cannot drift from the app.
+
+Generating the schemas takes milliseconds, not nothing: app.py imports this module only when
+/openapi.json is first requested, and keeps the result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+from pydantic_core import core_schema
+
+from chalicelib import __version__, ids, models, tracker
+
+OPENAPI_VERSION = "3.1.0"
+TITLE = "Job Hunt Tracker API"
+SECURITY_SCHEME = "bearerAuth"
+REF_TEMPLATE = "#/components/schemas/{model}"
+_PATH_PARAM = re.compile(r"{([^{}]+)}")
+
+ETAG_PATTERN = r'^"' + ids.ID_PATTERN.pattern.strip("^$") + r'\.[0-9]+"$'
+PATH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "app_id": {
+        "description": "The application's id (a ULID: 26 characters, sortable by creation). "
+        "Another user's application, like a missing one, is a 404.",
+        "schema": {"type": "string", "pattern": ids.ID_PATTERN.pattern},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    """What the route table and the models do not say about one operation."""
+
+    summary: str
+    tag: str
+    status: int = 200  # of the success response
+    response: type[BaseModel] | None = None  # its body; None: no body
+    request: type[BaseModel] | None = None  # the JSON body it requires; None: none
+    errors: Mapping[int, str] | None = None  # status -> when, beyond those every operation of its kind has
+    error_bodies: Mapping[int, type[BaseModel]] | None = None  # a status whose body is not models.ErrorBody
+    error_headers: Mapping[int, Mapping[str, dict[str, Any]]] | None = None
+    auth: bool = True  # needs the bearer token
+    guarded: bool = True  # registered with app.endpoint: answers 503 while the configuration is invalid
+    query: tuple[dict[str, Any], ...] = ()
+    headers: tuple[dict[str, Any], ...] = ()  # request headers
+    response_headers: Mapping[str, dict[str, Any]] | None = None  # of the success response
+    description: str = ""
+
+
+ETAG = {
+    "description": 'The application\'s version as an entity tag, `"<id>.<version>"`: send it back in `If-Match`.',
+    "required": True,
+    "schema": {"type": "string", "pattern": ETAG_PATTERN},
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": 'Change only if the application is still this version: `*` or ETags as sent, e.g. `"<id>.3"`. '
+    "A stale one gets 412 with the current ETag; a malformed one 400.",
+    "schema": {"type": "string"},
+}
+LIST_QUERY: tuple[dict[str, Any], ...] = (
+    {
+        "name": "limit",
+        "in": "query",
+        "description": f"Page size, 1 to {tracker.MAX_LIMIT}.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": tracker.MAX_LIMIT, "default": tracker.DEFAULT_LIMIT},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "description": "`next_cursor` of the previous page, with the same filters (anything else is a 400).",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "status",
+        "in": "query",
+        "description": "Only these statuses: repeat the parameter or separate them with commas.",
+        "style": "form",
+        "explode": True,
+        "schema": {"type": "array", "items": {"$ref": REF_TEMPLATE.format(model=models.Status.__name__)}},
+    },
+    {
+        "name": "tag",
+        "in": "query",
+        "description": "Only applications with this tag (case-insensitive).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 40},
+    },
+    {
+        "name": "q",
+        "in": "query",
+        "description": "Only applications whose company or role contains this (case-insensitive).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+    },
+    {
+        "name": "follow_up_due",
+        "in": "query",
+        "description": "`true`: only applications whose `next_follow_up_on` is today or earlier (UTC).",
+        "schema": {"type": "boolean"},
+    },
+)
+
+# What every operation of a kind can answer, besides its own errors.
+UNSUPPORTED_MEDIA_TYPE = "The request's Content-Type is not application/json."
+MISCONFIGURED = "The API is misconfigured (GET /health lists the settings at fault)."
+UNAUTHORIZED = (
+    "The access token is missing, malformed, expired, badly signed, for another stage, or its account is gone."
+)
+WWW_AUTHENTICATE = {
+    "description": 'The RFC 6750 challenge, `Bearer realm="job-hunt-tracker"` plus the error when a token was sent.',
+    "required": True,
+    "schema": {"type": "string", "pattern": "^Bearer realm="},
+}
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again.",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+STALE_ETAG = {
+    "description": "The application's current ETag (when it was read).",
+    "required": False,
+    "schema": {"type": "string", "pattern": ETAG_PATTERN},
+}
+CORS_RESPONSE_HEADERS = {
+    name: {"description": "Sent only to an allowed Origin.", "required": False, "schema": {"type": "string"}}
+    for name in (
+        "Access-Control-Allow-Origin",
+        "Access-Control-Allow-Credentials",
+        "Access-Control-Allow-Methods",
+        "Access-Control-Allow-Headers",
+        "Access-Control-Max-Age",
+    )
+}
+
+OPERATIONS: dict[tuple[str, str], Op] = {
+    ("GET", "/health"): Op(
+        "Whether the API is configured correctly",
+        "meta",
+        response=models.Health,
+        errors={503: "The configuration is invalid; `problems` names every setting at fault."},
+        error_bodies={503: models.Unhealthy},
+        auth=False,
+        guarded=False,
+        description="No auth and no network: reads the settings only.",
+    ),
+    ("GET", "/openapi.json"): Op(
+        "This document", "meta", auth=False, guarded=False, description="Generated from the routes and the models."
+    ),
+    ("POST", "/auth/google"): Op(
+        "Sign in with a Google ID token",
+        "auth",
+        response=models.AuthResponse,
+        request=models.SignInRequest,
+        errors={
+            400: "The body is empty, not JSON, not an object, or lacks the credential; `field` says which.",
+            401: "The Google credential cannot be used: malformed, badly signed, expired, for another client "
+            "id, an unverified email or a domain not allowed. The message says which.",
+            429: "Too many sign-in attempts from this address this minute; `Retry-After` says when to try again.",
+            503: "Google's signing certs cannot be fetched right now (`Retry-After` says when to try again), "
+            "or the API is misconfigured.",
+        },
+        error_headers={429: {"Retry-After": {**RETRY_AFTER, "required": True}}, 503: {"Retry-After": RETRY_AFTER}},
+        auth=False,
+        description="Verifies the Google ID token, creates or refreshes the profile, and returns our access token.",
+    ),
+    ("GET", "/api/user"): Op("The signed-in user's profile", "user", response=models.UserRecord),
+    ("DELETE", "/api/user"): Op(
+        "Delete the account and all its applications",
+        "user",
+        status=204,
+        description="From then on the access token gets 401 everywhere; signing in again starts an empty account.",
+    ),
+    ("GET", "/api/applications"): Op(
+        "List applications, newest first",
+        "applications",
+        response=models.ApplicationPage,
+        errors={400: "A query parameter is malformed, repeated or unknown; `field` names it."},
+        query=LIST_QUERY,
+    ),
+    ("POST", "/api/applications"): Op(
+        "Track a new application",
+        "applications",
+        status=201,
+        response=models.Application,
+        request=models.ApplicationData,
+        errors={
+            400: "The body is empty, not JSON or not an object.",
+            422: "Fields are missing, unknown or invalid; `errors` names each one.",
+        },
+        response_headers={
+            "Location": {
+                "description": "The new application's URL.",
+                "required": True,
+                "schema": {"type": "string"},
+            },
+            "ETag": ETAG,
+        },
+    ),
+    ("GET", "/api/applications/stats"): Op(
+        "Statistics over the signed-in user's applications", "applications", response=models.ApplicationStats
+    ),
+    ("GET", "/api/applications/{app_id}"): Op(
+        "One application",
+        "applications",
+        response=models.Application,
+        errors={404: "No application with this id belongs to the signed-in user."},
+        response_headers={"ETag": ETAG},
+    ),
+    ("PATCH", "/api/applications/{app_id}"): Op(
+        "Change some fields of an application",
+        "applications",
+        response=models.Application,
+        request=models.ApplicationPatch,
+        errors={
+            400: "The body is empty, not JSON or not an object, or If-Match is malformed.",
+            404: "No application with this id belongs to the signed-in user.",
+            409: "Other requests kept changing the application; try again.",
+            412: "If-Match names a version that is no longer current; nothing changed.",
+            422: "Fields are unknown or invalid, or the result would be; `errors` names each one.",
+        },
+        headers=(IF_MATCH,),
+        response_headers={"ETag": ETAG},
+        description="Only the fields sent change; `null` clears an optional field. A status change is added "
+        "to `status_history`.",
+    ),
+    ("DELETE", "/api/applications/{app_id}"): Op(
+        "Delete an application",
+        "applications",
+        status=204,
+        errors={
+            400: "If-Match is malformed.",
+            404: "No application with this id belongs to the signed-in user.",
+            412: "If-Match names a version that is no longer current; nothing was deleted.",
+        },
+        headers=(IF_MATCH,),
+    ),
+}
+
+# Response bodies are model_dump()s of these models: every field is present, defaults included.
+# Error bodies are not (ApiError.body() leaves out `field` and `errors`): their schema is the
+# validation one, which keeps optional fields optional.
+RESPONSE_MODE: JsonSchemaMode = "serialization"
+REQUEST_MODE: JsonSchemaMode = "validation"
+ERROR_MODEL = models.ErrorBody
+
+
+class _Schemas(GenerateJsonSchema):
+    """Pydantic's generator, but a response field with a default is still required: it is always sent."""
+
+    def field_is_required(
+        self,
+        field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField,
+        total: bool,
+    ) -> bool:
+        if self.mode == "serialization":
+            return not field.get("serialization_exclude")
+        return super().field_is_required(field, total)
+
+
+def _schemas() -> tuple[dict[tuple[type[BaseModel], JsonSchemaMode], dict[str, Any]], dict[str, Any]]:
+    """Each documented model's $ref, and the components/schemas they need."""
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [(ERROR_MODEL, REQUEST_MODE)]
+    for op in OPERATIONS.values():
+        wanted.extend((model, RESPONSE_MODE) for model in (op.error_bodies or {}).values())
+        if op.request is not None:
+            wanted.append((op.request, REQUEST_MODE))
+        if op.response is not None:
+            wanted.append((op.response, RESPONSE_MODE))
+    unique = list(dict.fromkeys(wanted))
+    refs, definitions = models_json_schema(unique, ref_template=REF_TEMPLATE, schema_generator=_Schemas)
+    return {key: refs[key] for key in unique}, dict(definitions.get("$defs", {}))
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _json({"$ref": _ref(ERROR_MODEL)})}
+
+
+def _ref(model: type[BaseModel]) -> str:
+    return REF_TEMPLATE.format(model=model.__name__)
+
+
+def _operation(
+    method: str,
+    path: str,
+    op: Op,
+    view_name: str | None,
+    refs: Mapping[tuple[type[BaseModel], JsonSchemaMode], dict[str, Any]],
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": view_name or _operation_id(method, path), "summary": op.summary}
+    if op.description:
+        out["description"] = op.description
+    out["tags"] = [op.tag]
+    parameters = [_path_parameter(name) for name in _PATH_PARAM.findall(path)] + list(op.query) + list(op.headers)
+    if parameters:
+        out["parameters"] = parameters
+    if op.request is not None:
+        out["requestBody"] = {"required": True, "content": _json(refs[(op.request, REQUEST_MODE)])}
+    if op.auth:
+        out["security"] = [{SECURITY_SCHEME: []}]
+
+    responses: dict[int, dict[str, Any]] = {}
+    success: dict[str, Any] = {"description": op.summary}
+    if op.response is not None:
+        success["content"] = _json(refs[(op.response, RESPONSE_MODE)])
+    elif op.status != 204:  # a JSON object no model describes: only /openapi.json, this document
+        success["content"] = _json({"type": "object"})
+    if op.response_headers:
+        success["headers"] = dict(op.response_headers)
+    responses[op.status] = success
+
+    errors = dict(op.errors or {})
+    if op.auth:
+        errors.setdefault(401, UNAUTHORIZED)
+    errors.setdefault(415, UNSUPPORTED_MEDIA_TYPE)
+    if op.guarded:
+        errors.setdefault(503, MISCONFIGURED)
+    for status, when in errors.items():
+        headers = dict((op.error_headers or {}).get(status, {}))
+        if status == 401 and op.auth:
+            headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        if status == 412:
+            headers["ETag"] = STALE_ETAG
+        body = (op.error_bodies or {}).get(status)
+        schema = refs[(body, RESPONSE_MODE)] if body is not None else {"$ref": _ref(ERROR_MODEL)}
+        responses[status] = {"description": when, "content": _json(schema)} | ({"headers": headers} if headers else {})
+    out["responses"] = {str(status): responses[status] for status in sorted(responses)}
+    return out
+
+
+def _preflight(path: str, view_name: str | None) -> dict[str, Any]:
+    return {
+        "operationId": view_name or _operation_id("OPTIONS", path),
+        "summary": "CORS preflight",
+        "description": "Answered by the function itself: for an allowed Origin, the origin echoed with "
+        "credentials, this path's methods and the allowed request headers; for any other, no CORS headers.",
+        "tags": ["cors"],
+        "parameters": [_path_parameter(name) for name in _PATH_PARAM.findall(path)],
+        "responses": {
+            "204": {"description": "Preflight answered.", "headers": CORS_RESPONSE_HEADERS},
+            "415": _error(UNSUPPORTED_MEDIA_TYPE),
+        },
+    }
+
+
+def _path_parameter(name: str) -> dict[str, Any]:
+    if name not in PATH_PARAMETERS:
+        raise ValueError(f"path parameter {{{name}}} is not described in chalicelib/openapi.py PATH_PARAMETERS")
+    return {"name": name, "in": "path", "required": True, **PATH_PARAMETERS[name]}
+
+
+def _operation_id(method: str, path: str) -> str:
+    return method.lower() + "_" + (re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_") or "root")
+
+
+def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of these routes (Chalice's `app.routes`: path -> method -> route entry).
+
+    Every method of every path becomes an operation (OPTIONS ones as CORS preflights) and nothing
+    else does. Raises ValueError if a route is not in OPERATIONS or an entry there has no route.
+    """
+    refs, components = _schemas()
+    routed = {(method.upper(), path) for path, methods in routes.items() for method in methods}
+    undocumented = sorted(r for r in routed if r[0] != "OPTIONS" and r not in OPERATIONS)
+    stale = sorted(set(OPERATIONS) - routed)
+    if undocumented or stale:
+        raise ValueError(
+            f"chalicelib/openapi.py OPERATIONS is out of date: routes without an entry {undocumented}, "
+            f"entries without a route {stale}"
+        )
+    paths: dict[str, dict[str, Any]] = {}
+    for path in sorted(routes):
+        item: dict[str, Any] = {}
+        for method in sorted(routes[path]):
+            view_name = getattr(routes[path][method], "view_name", None)
+            if method.upper() == "OPTIONS":
+                item["options"] = _preflight(path, view_name)
+            else:
+                item[method.lower()] = _operation(
+                    method.upper(), path, OPERATIONS[(method.upper(), path)], view_name, refs
+                )
+        paths[path] = item
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": TITLE,
+            "version": __version__,
+            "description": "Track a job search: sign in with Google, then keep applications with their status "
+            "history, follow-ups, notes and tags. Every response body is JSON, sent with `Cache-Control: no-store`; "
+            'every error is `{"error", "message", "field"?, "errors"?}`.',
+        },
+        "tags": [
+            {"name": "meta", "description": "Health and this document."},
+            {"name": "auth", "description": "Signing in."},
+            {"name": "user", "description": "The signed-in account."},
+            {"name": "applications", "description": "The signed-in user's job applications."},
+            {"name": "cors", "description": "Preflights, one per path."},
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": dict(sorted(components.items())),
+            "securitySchemes": {
+                SECURITY_SCHEME: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "The `access_token` POST /auth/google returns.",
+                }
+            },
+        },
+    }
