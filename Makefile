@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PORT    ?= 8000
 
-.PHONY: run test lint typecheck pytest package clean
+.PHONY: run test lint typecheck pytest wheelhouse package deploy clean
 
 $(PY):
 	"$$(scripts/python313.sh)" -m venv $(VENV)
@@ -33,11 +33,23 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## package: the prod deployment package and SAM template (with the DynamoDB table) in build/prod
+## wheelhouse: download into .wheelhouse/ every file chalice's packager needs for requirements.txt
+## (Lambda's platform, cp313): then `make package` and the package test build offline
+wheelhouse: $(STAMP)
+	$(PY) -m deploy.wheelhouse --stage prod
+
+## package: the prod deployment package (with precompiled bytecode) and SAM template (with the
+## DynamoDB table) in build/prod, linted; dependencies from .wheelhouse/ when it is up to date
 package: $(STAMP)
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage prod \
-		--merge-template .chalice/merge-template-prod.json build/prod
+	$(PY) -m deploy.merge_template --stage prod --out build/merge-template-prod.json
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(PY) -m deploy.build --stage prod package \
+		--merge-template build/merge-template-prod.json build/prod
 	$(VENV)/bin/cfn-lint build/prod/sam.json
+
+## deploy: `chalice deploy --stage prod` of the same package, with precompiled bytecode (needs AWS
+## credentials; see the README's Deploy section). Exits 3 if chalice shipped a zip without it.
+deploy: $(STAMP)
+	$(PY) -m deploy.build --stage prod deploy
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import hmac
 import json
+import logging
 import re
+import sys
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +22,15 @@ from chalicelib import __version__, settings, tracker
 from chalicelib.auth import authenticate, sign_in_with_google
 from chalicelib.cors import add_vary_origin
 from chalicelib.errors import ApiError, BadRequest, ServiceUnavailable
+from chalicelib.jwt_secret import SecretUnavailable, jwt_secret
 from chalicelib.models import Application
-from chalicelib.store.base import Store, UserNotFound
+from chalicelib.ratelimit import check_sign_in
+from chalicelib.store.base import Store, UserNotFound, is_outage
 from chalicelib.store.factory import store_for
 from chalicelib.tokens import Identity
 
 app = Chalice(app_name="job-hunt-tracker-api")
+log = logging.getLogger("job-hunt-tracker")
 
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
@@ -41,6 +50,7 @@ class Call:
     """What a route function gets: valid settings, the request, and who sent it (when required)."""
 
     settings: settings.Settings
+    secret: str
     request: Request
     identity: Identity | None = None
 
@@ -56,6 +66,11 @@ class Call:
     def header(self, name: str) -> str | None:
         value = self.request.headers.get(name.lower())
         return value if isinstance(value, str) else None
+
+    @property
+    def client_ip(self) -> str:
+        identity = self.request.context.get("identity") or {}
+        return str(identity.get("sourceIp") or "unknown")
 
     def location(self, path: str) -> str:
         """`path` as the client reached this API: with the stage prefix API Gateway put in front."""
@@ -89,19 +104,35 @@ def endpoint(
         def view(**params: str) -> Response:
             try:
                 loaded = settings.load()
-                if loaded.settings is None:
+                try:
+                    secret = jwt_secret(loaded.settings) if loaded.settings else None
+                except SecretUnavailable as exc:
+                    log.error("configuration invalid: %s", exc)
+                    secret = None
+                if loaded.settings is None or secret is None:
                     raise ServiceUnavailable(
                         "The API is misconfigured; GET /health lists the settings at fault.",
                         code="misconfigured",
                     )
                 request = app.current_request
                 assert request is not None
-                identity = authenticate(loaded.settings, request.headers.get("authorization")) if auth else None
-                result = fn(Call(loaded.settings, request, identity), **params)
+                authorization = request.headers.get("authorization")
+                identity = authenticate(loaded.settings, secret, authorization) if auth else None
+                if identity is not None:
+                    _log_user.set(_user_hash(secret, identity.user_id))
+                result = fn(Call(loaded.settings, secret, request, identity), **params)
             except ApiError as err:
                 return error_response(err)
             except UserNotFound:
                 return error_response(tracker.account_gone())
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.error("storage unavailable: %s", type(exc).__name__)
+                unavailable = ServiceUnavailable(
+                    "Storage is not answering right now; try again shortly.", retry_after=5, code="storage_unavailable"
+                )
+                return error_response(unavailable)
             return result if isinstance(result, Response) else json_response(result)
 
         app.route(path, methods=list(methods))(view)
@@ -113,8 +144,14 @@ def endpoint(
 @app.route("/health")
 def health() -> Response:
     loaded = settings.load()
-    if loaded.problems:
-        body = {"status": "unhealthy", "problems": list(loaded.problems), "stage": loaded.stage, "version": __version__}
+    problems = list(loaded.problems)
+    if loaded.settings is not None:
+        try:
+            jwt_secret(loaded.settings)
+        except SecretUnavailable as exc:
+            problems.append(str(exc))
+    if problems:
+        body = {"status": "unhealthy", "problems": problems, "stage": loaded.stage, "version": __version__}
         return json_response(body, 503)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return json_response({"status": "healthy", "timestamp": now, "stage": loaded.stage, "version": __version__})
@@ -122,7 +159,11 @@ def health() -> Response:
 
 @endpoint("/auth/google", ("POST",))
 def auth_google(call: Call) -> Any:
-    return sign_in_with_google(call.settings, call.store, call.json_body(), tracker.utc_now())
+    limit = call.settings.signin_rate_limit_per_minute
+    check_sign_in(call.store, secret=call.secret, client_ip=call.client_ip, limit=limit, now=time.time())
+    result = sign_in_with_google(call.settings, call.secret, call.store, call.json_body(), tracker.utc_now())
+    _log_user.set(_user_hash(call.secret, result["user"]["id"]))
+    return result
 
 
 @endpoint("/api/user", auth=True)
@@ -151,7 +192,7 @@ def create_application(call: Call) -> Response:
 
 @endpoint("/api/applications", auth=True)
 def list_applications(call: Call) -> Any:
-    cursors = tracker.Cursors(call.settings.jwt_secret_key.get_secret_value())
+    cursors = tracker.Cursors(call.secret)
     return tracker.list_applications(call.store, cursors, call.user.user_id, call.query)
 
 
@@ -221,6 +262,44 @@ def _normalise_chalice_error(response: Response) -> None:
         code = _CHALICE_ERROR.sub("_", str(body["Code"])).lower().removesuffix("_error")
         response.body = json.dumps({"error": code, "message": body["Message"]}, separators=(",", ":"))
         response.headers.update(JSON_HEADERS)
+
+
+# --- one structured log line per request ---------------------------------------------------------
+# Never a token, a credential, a secret, an email or a raw user id: the user is a keyed hash,
+# stable for one user (to follow a session in the logs) and useless without the secret.
+
+_log_user: ContextVar[str | None] = ContextVar("log_user", default=None)
+_cold_start = True
+
+
+def _user_hash(secret: str, user_id: str) -> str:
+    return hmac.new(secret.encode(), f"log\n{user_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@app.middleware("http")
+def access_log(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    global _cold_start
+    cold, _cold_start = _cold_start, False
+    reset = _log_user.set(None)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = get_response(event)
+        status = response.status_code
+        return response
+    finally:
+        context = app.lambda_context
+        record = {
+            "request_id": getattr(context, "aws_request_id", None) or event.context.get("requestId"),
+            "method": event.method,
+            "route": event.path,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "cold_start": cold,
+            "user": _log_user.get(),
+        }
+        _log_user.reset(reset)
+        sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
 
 
 @app.middleware("http")

@@ -36,7 +36,7 @@ def credential_from(body: Any) -> str:
     )
 
 
-def sign_in_with_google(settings: Settings, store: Store, body: Any, now: str) -> dict[str, Any]:
+def sign_in_with_google(settings: Settings, secret: str, store: Store, body: Any, now: str) -> dict[str, Any]:
     """Exchange a Google ID token for our access token, creating or refreshing the stored profile."""
     credential = credential_from(body)
     # Imported here: only sign-in pays for requests and google-auth's crypto.
@@ -59,7 +59,7 @@ def sign_in_with_google(settings: Settings, store: Store, body: Any, now: str) -
     lifetime = settings.access_token_expire_minutes * 60
     access_token = tokens.issue(
         user.model_dump(exclude={"id"}) | {"sub": user.id},
-        secret=settings.jwt_secret_key.get_secret_value(),
+        secret=secret,
         stage=settings.stage,
         lifetime_s=lifetime,
     )
@@ -76,9 +76,5 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def authenticate(settings: Settings, authorization: str | None) -> tokens.Identity:
-    return tokens.verify(
-        bearer_token(authorization),
-        secret=settings.jwt_secret_key.get_secret_value(),
-        stage=settings.stage,
-    )
+def authenticate(settings: Settings, secret: str, authorization: str | None) -> tokens.Identity:
+    return tokens.verify(bearer_token(authorization), secret=secret, stage=settings.stage)

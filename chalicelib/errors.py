@@ -87,6 +87,14 @@ class PreconditionFailed(ApiError):
     code = "precondition_failed"
 
 
+class TooManyRequests(ApiError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
 class Conflict(ApiError):
     status = 409
     code = "conflict"

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from chalicelib.cors import CorsPolicy, OriginEntry, parse_origin
 
@@ -81,7 +89,12 @@ class Settings(BaseModel):
     google_certs_urls: tuple[str, ...] = Field((GOOGLE_CERTS_URL,), alias="GOOGLE_CERTS_URL", min_length=1)
     google_clock_skew_seconds: int = Field(10, alias="GOOGLE_CLOCK_SKEW_SECONDS", ge=0, le=300)
     allowed_hosted_domains: tuple[str, ...] = Field((), alias="ALLOWED_HOSTED_DOMAINS")
-    jwt_secret_key: SecretStr = Field(alias="JWT_SECRET_KEY")
+    jwt_secret_key: SecretStr | None = Field(None, alias="JWT_SECRET_KEY")
+    jwt_secret_ssm_parameter: str | None = Field(
+        None, alias="JWT_SECRET_SSM_PARAMETER", pattern=r"^(/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$", max_length=1011
+    )
+    secrets_ttl_seconds: int = Field(300, alias="SECRETS_TTL_SECONDS", ge=0, le=86400)
+    signin_rate_limit_per_minute: int = Field(20, alias="SIGNIN_RATE_LIMIT_PER_MINUTE", ge=0, le=100_000)
     access_token_expire_minutes: int = Field(1440, alias="ACCESS_TOKEN_EXPIRE_MINUTES", ge=5, le=43200)
     allowed_origins: tuple[OriginEntry, ...] = Field((), alias="ALLOWED_ORIGINS")
     cors_max_age_seconds: int = Field(600, alias="CORS_MAX_AGE_SECONDS", ge=0, le=86400)
@@ -149,15 +162,9 @@ class Settings(BaseModel):
     @field_validator("jwt_secret_key")
     @classmethod
     def _secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
-        secret = value.get_secret_value()
-        # RFC 7518 3.2: an HS256 key MUST be at least 256 bits; pyjwt warns below that too.
-        if len(secret.encode()) < MIN_SECRET_BYTES:
-            raise ValueError(
-                f"must be at least {MIN_SECRET_BYTES} bytes "
-                '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))")'
-            )
-        if _production(info) and (is_placeholder(secret) or len(set(secret)) < 8):
-            raise ValueError("looks like a placeholder or sample value; a production stage needs a random one")
+        problem = secret_problem(value.get_secret_value(), production=_production(info))
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("store")
@@ -185,6 +192,19 @@ def parse_origins(value: Any, *, production: bool) -> Any:
     return entries
 
 
+def secret_problem(secret: str, *, production: bool) -> str | None:
+    """What is wrong with a JWT signing secret, in words that never include it."""
+    # RFC 7518 3.2: an HS256 key MUST be at least 256 bits; pyjwt warns below that too.
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        return (
+            f"must be at least {MIN_SECRET_BYTES} bytes "
+            '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+        )
+    if production and (is_placeholder(secret) or len(set(secret)) < 8):
+        return "looks like a placeholder or sample value; a production stage needs a random one"
+    return None
+
+
 def _production(info: ValidationInfo) -> bool:
     stage = info.data.get("stage")
     # An invalid STAGE is reported on its own; judge the rest by the strict rules.
@@ -209,13 +229,26 @@ class Loaded:
 def parse(environ: Mapping[str, str]) -> Loaded:
     """Validate the settings found in `environ`; never raises for a bad value."""
     raw = {name: environ[name] for name in ENV_NAMES if environ.get(name, "").strip()}
+    problems: list[str] = []
+    settings: Settings | None = None
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = tuple(_describe(err) for err in exc.errors(include_input=False, include_url=False))
+        problems = [_describe(err) for err in exc.errors(include_input=False, include_url=False)]
+    if "JWT_SECRET_KEY" not in raw and "JWT_SECRET_SSM_PARAMETER" not in raw:
+        problems.append(SECRET_MISSING)
+    if problems:
+        problems.sort(key=lambda p: ENV_NAMES.index(p.split(":", 1)[0]) if p.split(":", 1)[0] in ENV_NAMES else 0)
         stage = raw.get("STAGE", "dev")
-        return Loaded(None, problems, stage if _STAGE.match(stage) else None, _cors_alone(raw))
+        return Loaded(None, tuple(problems), stage if _STAGE.match(stage) else None, _cors_alone(raw))
+    assert settings is not None
     return Loaded(settings, (), settings.stage, settings.cors)
+
+
+SECRET_MISSING = (
+    "JWT_SECRET_KEY: is required but not set (or name the SSM SecureString parameter that holds it in "
+    "JWT_SECRET_SSM_PARAMETER)"
+)
 
 
 def _describe(err: Mapping[str, Any]) -> str:
@@ -255,22 +288,29 @@ def load(environ: Mapping[str, str] | None = None) -> Loaded:
     return loaded
 
 
-def check_stage(project_dir: str, stage: str) -> tuple[str, ...]:
-    """The problems a stage's settings in .chalice/config.json would have once deployed."""
+def stage_environment(project_dir: str, stage: str) -> dict[str, str]:
+    """The environment .chalice/config.json gives a stage once deployed."""
     with open(os.path.join(project_dir, ".chalice", "config.json")) as f:
         config = json.load(f)
     env = dict(config.get("environment_variables", {}))
     env.update(config.get("stages", {}).get(stage, {}).get("environment_variables", {}))
-    return parse(env).problems
+    return env
 
 
 if __name__ == "__main__":
     import sys
 
     target = sys.argv[1] if len(sys.argv) > 1 else "prod"
-    found = check_stage(".", target)
+    env = stage_environment(".", target)
+    found = parse(env).problems
     for problem in found:
         print(f"{target}: {problem}", file=sys.stderr)
+    if env.get("JWT_SECRET_SSM_PARAMETER"):
+        name = env["JWT_SECRET_SSM_PARAMETER"]
+        print(
+            f"{target}: the JWT secret is read from SSM parameter {name!r}; create it before the first deploy "
+            f"(aws ssm get-parameter --name {name} shows whether it exists)"
+        )
     print(
         f"{target}: configuration OK" if not found else f"{target}: {len(found)} problem(s); fix them before deploying"
     )

@@ -200,6 +200,7 @@ def delete_application(store: Store, user_id: str, app_id: str, if_match: str | 
         raise PreconditionFailed(
             f"The application changed since you read it (it is now version {exc.current_version}); GET it again.",
             field="If-Match",
+            headers={"ETag": f'"{app_id}.{exc.current_version}"'},
         ) from None
 
 

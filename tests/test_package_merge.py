@@ -1,7 +1,8 @@
-"""`chalice package --stage prod --merge-template .chalice/merge-template-prod.json`, offline.
+"""`chalice package --stage prod` with the merge template deploy/merge_template.py derives, offline.
 
-The merge template adds the DynamoDB table and hands its name to the function; the role's policy
-is .chalice/policy-prod.json, least privilege on that one table. cfn-lint checks the result.
+The merge template adds the DynamoDB table and hands its name to the function, CORS headers on
+the errors API Gateway answers itself, stage throttling and alarms; the role's policy is
+.chalice/policy-prod.json, least privilege. cfn-lint checks the result.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from chalicelib.store.dynamodb import DEFAULT_TABLE, TTL_ATTRIBUTE, table_definition
+from deploy import merge_template
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -35,16 +37,10 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(CHALICE_DIR, project / ".chalice", ignore=shutil.ignore_patterns("deployments", "deployed"))
     (project / "requirements.txt").write_text("")  # nothing to download; the template does not depend on it
+    merge = work / "merge-template-prod.json"
+    merge.write_text(json.dumps(merge_template.build("prod", environ={})))
     run = subprocess.run(
-        [
-            str(BIN / "chalice"),
-            "package",
-            "--stage",
-            "prod",
-            "--merge-template",
-            ".chalice/merge-template-prod.json",
-            str(work / "out"),
-        ],
+        [str(BIN / "chalice"), "package", "--stage", "prod", "--merge-template", str(merge), str(work / "out")],
         cwd=project,
         env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
         capture_output=True,
@@ -102,6 +98,16 @@ def test_the_role_has_exactly_the_policy_file(template: dict[str, Any]) -> None:
         if any(a.startswith("dynamodb:") for a in actions):
             assert all(a.startswith("dynamodb:") for a in actions)
             assert resources == [TABLE_ARN]  # never "*", no index ARN: the table has no index
+        elif actions == ["ssm:GetParameter"]:  # the JWT secret, that one parameter only
+            assert resources == [
+                f"arn:aws:ssm:*:*:parameter{config['environment_variables']['JWT_SECRET_SSM_PARAMETER']}"
+            ]
+        elif actions == ["kms:Decrypt"]:  # only as SSM decrypts that parameter for us
+            assert resources == ["arn:aws:kms:*:*:key/*"]
+            assert statement["Condition"]["StringLike"]["kms:ViaService"] == "ssm.*.amazonaws.com"
+            assert statement["Condition"]["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"].endswith(
+                config["environment_variables"]["JWT_SECRET_SSM_PARAMETER"]
+            )
         else:
             assert sorted(actions) == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
             assert resources == ["arn:aws:logs:*:*:*"]
@@ -137,3 +143,71 @@ def test_every_action_in_the_policy_is_a_real_iam_action(tmp_path: Path) -> None
     policy["Statement"][0]["Action"].append("dynamodb:TransactWriteItems")
     plain.write_text(json.dumps({"Resources": {"Role": role}}))
     assert "W3037" in _cfn_lint(plain).stdout
+
+
+def _prod() -> dict[str, Any]:
+    return json.loads((CHALICE_DIR / "config.json").read_text())["stages"]["prod"]  # type: ignore[no-any-return]
+
+
+def test_gateway_errors_carry_cors_headers_for_the_prod_frontend(template: dict[str, Any]) -> None:
+    api = template["Resources"]["RestAPI"]["Properties"]
+    first_https = _prod()["environment_variables"]["ALLOWED_ORIGINS"].split(",")[0]
+    assert first_https == "https://zduan-job.vercel.app"  # derived from the config, not copied by hand:
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        headers = api["GatewayResponses"][kind]["ResponseParameters"]["Headers"]
+        assert headers == {
+            "Access-Control-Allow-Origin": f"'{first_https}'",
+            "Access-Control-Allow-Credentials": "'true'",
+            "Access-Control-Expose-Headers": "'ETag, Location, Retry-After, WWW-Authenticate'",
+            "Vary": "'Origin'",
+        }
+
+
+def test_the_gateway_origin_follows_the_configuration() -> None:
+    assert (
+        merge_template.gateway_origin("http://localhost:3000, https://a.example/,https://b.example")
+        == "https://a.example"
+    )
+    assert merge_template.gateway_origin('["https://x-*.vercel.app", "https://x.vercel.app"]') == "https://x.vercel.app"
+    assert merge_template.gateway_origin("http://localhost:3000") is None
+
+
+def test_stage_throttling_from_build_settings() -> None:
+    default = merge_template.build("prod", environ={})["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    assert default == [{"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 25, "ThrottlingBurstLimit": 50}]
+    custom = merge_template.build("prod", environ={"API_THROTTLE_RATE": "5", "API_THROTTLE_BURST": "9"})
+    settings = custom["Resources"]["RestAPI"]["Properties"]["MethodSettings"][0]
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (5, 9)
+    with pytest.raises(SystemExit, match="API_THROTTLE_RATE must be a positive whole number"):
+        merge_template.build("prod", environ={"API_THROTTLE_RATE": "fast"})
+
+
+def test_alarms_watch_the_api_stage_and_the_function(template: dict[str, Any]) -> None:
+    alarms = {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    api_dims = [{"Name": "ApiName", "Value": "job-hunt-tracker-api"}, {"Name": "Stage", "Value": "prod"}]
+    assert template["Resources"]["RestAPI"]["Properties"]["Name"] == "job-hunt-tracker-api"
+    found = {(a["Namespace"], a["MetricName"], a.get("ExtendedStatistic", a.get("Statistic"))) for a in alarms.values()}
+    assert found == {
+        ("AWS/ApiGateway", "5XXError", "Sum"),
+        ("AWS/ApiGateway", "Latency", "p99"),
+        ("AWS/Lambda", "Errors", "Sum"),
+        ("AWS/Lambda", "Throttles", "Sum"),
+    }
+    for alarm in alarms.values():
+        expected = (
+            api_dims
+            if alarm["Namespace"] == "AWS/ApiGateway"
+            else [{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}]
+        )
+        assert alarm["Dimensions"] == expected
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert template["Resources"]["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+
+
+def test_prod_reserves_concurrency_and_keeps_logs_30_days(template: dict[str, Any]) -> None:
+    function = template["Resources"]["APIHandler"]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == _prod()["reserved_concurrency"] == 20
+    groups = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert [g["RetentionInDays"] for g in groups] == [_prod()["log_retention_in_days"]] == [30]
+    # The function's own log group (chalice writes ${ApiHandler}; the merge template corrects it).
+    assert [g["LogGroupName"] for g in groups] == [{"Fn::Sub": "/aws/lambda/${APIHandler}"}]

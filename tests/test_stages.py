@@ -117,6 +117,7 @@ def test_stage_configuration() -> None:
     assert stages["prod"]["environment_variables"]["STAGE"] == "prod"
     # The prod secret never lives in the committed config.
     assert "JWT_SECRET_KEY" not in stages["prod"]["environment_variables"]
+    assert stages["prod"]["environment_variables"]["JWT_SECRET_SSM_PARAMETER"] == "/job-hunt-tracker/prod/jwt-secret"
 
 
 # Original failure 1: the runtime the template named was not the Python that built it.

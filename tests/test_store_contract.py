@@ -319,3 +319,29 @@ def test_all_applications(store: Store) -> None:
     for app in apps:
         store.create_application(who.id, app)
     assert sorted(a.id for a in store.all_applications(who.id)) == sorted(a.id for a in apps)
+
+
+# ---- rate-limit counters ------------------------------------------------------------------------
+
+
+def test_hits_count_per_key_and_window(store: Store) -> None:
+    assert [store.count_hit("ip-a", 1000, 1120) for _ in range(3)] == [1, 2, 3]
+    assert store.count_hit("ip-b", 1000, 1120) == 1
+    assert store.count_hit("ip-a", 1060, 1180) == 1  # a new window starts from one
+
+
+def test_concurrent_hits_are_all_counted(store: Store) -> None:
+    start = threading.Barrier(8)
+    seen: list[int] = []
+
+    def hit() -> None:
+        start.wait()
+        for _ in range(5):
+            seen.append(store.count_hit("busy", 2000, 2120))
+
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(seen) == list(range(1, 41))  # every hit got its own number: none lost

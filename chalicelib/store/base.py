@@ -8,6 +8,7 @@ silently lose one. Implementations: sqlite.py (local, stdlib) and dynamodb.py (A
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,6 +34,30 @@ class VersionConflict(StoreError):
     def __init__(self, current_version: int) -> None:
         super().__init__(f"stored version is {current_version}")
         self.current_version = current_version
+
+
+# botocore errors that mean "the service is not answering right now", not "you asked wrongly".
+_TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an exception from a store means storage is unreachable or overloaded (a 503, not a bug)."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc) or "busy" in str(exc)
+    module = type(exc).__module__
+    if not module.startswith("botocore"):
+        return False
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
+    return code is None or code in _TRANSIENT_CODES  # no code: a connection or timeout error
 
 
 @dataclass(frozen=True)
@@ -113,4 +138,10 @@ class Store(Protocol):
 
     def all_applications(self, user_id: str) -> Sequence[Application]:
         """Every application of the user (for statistics), or UserNotFound."""
+        ...
+
+    def count_hit(self, key: str, window_start: int, expires_at: int) -> int:
+        """Add one to the counter of `key` in the window starting at `window_start` (epoch seconds);
+        return the new count. Counters are gone some time after `expires_at` (epoch seconds).
+        One atomic step, so every container sees the same count (rate limits)."""
         ...

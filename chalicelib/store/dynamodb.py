@@ -210,6 +210,20 @@ class DynamoStore:
     def _require_user(self, user_id: str) -> None:
         self.get_user(user_id)
 
+    # -- rate limits -----------------------------------------------------------------------------
+
+    def count_hit(self, key: str, window_start: int, expires_at: int) -> int:
+        # Its own partition per key and window; the table's TTL on expires_at removes it later.
+        reply = self.client.update_item(
+            TableName=self.table_name,
+            Key={"PK": _s(f"HITS#{key}"), "SK": _s(f"WINDOW#{window_start}")},
+            UpdateExpression="ADD #count :one SET #expires = if_not_exists(#expires, :expires)",
+            ExpressionAttributeNames={"#count": "count", "#expires": TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":expires": {"N": str(expires_at)}},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(reply["Attributes"]["count"]["N"])
+
     # -- users ---------------------------------------------------------------------------------
 
     def sign_in(self, user: UserOut, now: str) -> UserRecord:

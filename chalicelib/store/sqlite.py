@@ -27,6 +27,13 @@ CREATE TABLE IF NOT EXISTS users (
     created_at TEXT NOT NULL,
     last_login_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS hits (
+    key TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS applications (
     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     id TEXT NOT NULL,
@@ -197,6 +204,16 @@ class SqliteStore:
         rows = conn.execute(sql, (*params, limit + 1)).fetchall()
         items = [Application.model_validate_json(r["doc"]) for r in rows[:limit]]
         return Page(items=items, has_more=len(rows) > limit)
+
+    def count_hit(self, key: str, window_start: int, expires_at: int) -> int:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM hits WHERE expires_at < ?", (window_start,))
+            row = conn.execute(
+                "INSERT INTO hits (key, window_start, count, expires_at) VALUES (?, ?, 1, ?) "
+                "ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1 RETURNING count",
+                (key, window_start, expires_at),
+            ).fetchone()
+            return int(row["count"])
 
     def all_applications(self, user_id: str) -> Sequence[Application]:
         conn = self._connection()

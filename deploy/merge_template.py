@@ -1,0 +1,177 @@
+"""The CloudFormation merge template for `chalice package --merge-template`, derived from config.
+
+    python -m deploy.merge_template [--stage prod] [--out build/merge-template-prod.json]
+
+It starts from `.chalice/merge-template-<stage>.json` (the DynamoDB table, written by hand) and
+adds what must follow the stage's configuration instead of being copied by hand:
+- GatewayResponses for DEFAULT_4XX / DEFAULT_5XX with CORS headers, so errors API Gateway
+  answers itself (unknown route, throttling, timeouts) reach the browser as themselves instead of
+  as "CORS error". A gateway response cannot echo the request's Origin conditionally, so it
+  names ONE origin: the stage's first exact https origin in ALLOWED_ORIGINS (the production
+  frontend). Other allowed origins (e.g. http://localhost:3000 against prod) still see those
+  gateway errors as CORS failures; the app's own responses are unaffected.
+- Stage throttling (rate and burst) from API_THROTTLE_RATE / API_THROTTLE_BURST.
+- CloudWatch alarms on the API stage's 5xx count and p99 latency and on the function's errors
+  and throttles, notifying an SNS topic (subscribe to it: see the README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Build-time settings: name, default, meaning (the README's table lists them too).
+BUILD_SETTINGS: dict[str, tuple[int, str]] = {
+    "API_THROTTLE_RATE": (25, "steady requests per second the prod stage accepts before 429"),
+    "API_THROTTLE_BURST": (50, "burst size above the steady rate"),
+    "ALARM_5XX_PER_5_MINUTES": (5, "5xx responses in 5 minutes that raise the alarm"),
+    "ALARM_P99_LATENCY_MS": (3000, "p99 latency in ms, over 3 consecutive 5-minute periods, that raises the alarm"),
+}
+EXPOSE_HEADERS = "ETag, Location, Retry-After, WWW-Authenticate"
+
+
+def build_setting(name: str, environ: Mapping[str, str]) -> int:
+    default, _ = BUILD_SETTINGS[name]
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise SystemExit(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def gateway_origin(allowed_origins: str) -> str | None:
+    """The one origin gateway-made error responses may name: the first exact https origin."""
+    for item in allowed_origins.replace("[", "").replace("]", "").replace('"', "").split(","):
+        origin = item.strip().rstrip("/").lower()
+        if origin.startswith("https://") and "*" not in origin:
+            return origin
+    return None
+
+
+def _quoted(value: str) -> str:
+    return f"'{value}'"  # API Gateway header mapping values are quoted literals
+
+
+def _alarm(
+    description: str, namespace: str, metric: str, dimensions: list[dict[str, Any]], **props: Any
+) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": dimensions,
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+            "OKActions": [{"Ref": "AlarmTopic"}],
+            **props,
+        },
+    }
+
+
+def build(stage: str = "prod", environ: Mapping[str, str] = os.environ, root: Path = ROOT) -> dict[str, Any]:
+    config = json.loads((root / ".chalice" / "config.json").read_text())
+    stage_config = config["stages"][stage]
+    api_name = config["app_name"]
+    api_stage = stage_config.get("api_gateway_stage", "api")
+    variables = {**config.get("environment_variables", {}), **stage_config.get("environment_variables", {})}
+    template: dict[str, Any] = json.loads((root / ".chalice" / f"merge-template-{stage}.json").read_text())
+    resources = template.setdefault("Resources", {})
+
+    api: dict[str, Any] = {"Name": api_name}
+    origin = gateway_origin(variables.get("ALLOWED_ORIGINS", ""))
+    if origin is not None:
+        headers = {
+            "Access-Control-Allow-Origin": _quoted(origin),
+            "Access-Control-Allow-Credentials": _quoted("true"),
+            "Access-Control-Expose-Headers": _quoted(EXPOSE_HEADERS),
+            "Vary": _quoted("Origin"),
+        }
+        api["GatewayResponses"] = {
+            kind: {"ResponseParameters": {"Headers": headers}} for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
+        }
+    api["MethodSettings"] = [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": build_setting("API_THROTTLE_RATE", environ),
+            "ThrottlingBurstLimit": build_setting("API_THROTTLE_BURST", environ),
+        }
+    ]
+    resources.setdefault("RestAPI", {}).setdefault("Properties", {}).update(api)
+
+    if "log_retention_in_days" in stage_config:
+        # chalice 1.34 names the function "${ApiHandler}" in this log group, but its logical id is
+        # APIHandler: the template would not deploy (cfn-lint E1019). Name it correctly here.
+        resources["ApiHandlerLogGroup"] = {"Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}}
+
+    resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": f"{api_name} {stage} alarms"}}
+    api_dimensions = [{"Name": "ApiName", "Value": api_name}, {"Name": "Stage", "Value": api_stage}]
+    function_dimensions = [{"Name": "FunctionName", "Value": {"Ref": "APIHandler"}}]
+    resources["Api5xxAlarm"] = _alarm(
+        f"{api_name} {stage}: 5xx responses",
+        "AWS/ApiGateway",
+        "5XXError",
+        api_dimensions,
+        Statistic="Sum",
+        Threshold=build_setting("ALARM_5XX_PER_5_MINUTES", environ),
+    )
+    resources["ApiLatencyAlarm"] = _alarm(
+        f"{api_name} {stage}: p99 latency",
+        "AWS/ApiGateway",
+        "Latency",
+        api_dimensions,
+        ExtendedStatistic="p99",
+        Threshold=build_setting("ALARM_P99_LATENCY_MS", environ),
+        EvaluationPeriods=3,
+        DatapointsToAlarm=3,
+    )
+    resources["FunctionErrorsAlarm"] = _alarm(
+        f"{api_name} {stage}: function errors",
+        "AWS/Lambda",
+        "Errors",
+        function_dimensions,
+        Statistic="Sum",
+        Threshold=1,
+    )
+    resources["FunctionThrottlesAlarm"] = _alarm(
+        f"{api_name} {stage}: function throttles",
+        "AWS/Lambda",
+        "Throttles",
+        function_dimensions,
+        Statistic="Sum",
+        Threshold=1,
+    )
+    template.setdefault("Outputs", {})["AlarmTopicArn"] = {"Value": {"Ref": "AlarmTopic"}}
+    return template
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.merge_template",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--stage", default="prod")
+    parser.add_argument("--out", default=None, help="default: build/merge-template-<stage>.json")
+    args = parser.parse_args(argv)
+    out = Path(args.out or ROOT / "build" / f"merge-template-{args.stage}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(build(args.stage), indent=2) + "\n")
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
