@@ -6,4 +6,7 @@ PORT="${PORT:-8000}"
 .venv/bin/python -m local_google serve --port "${LOCAL_GOOGLE_PORT:-8765}" &
 stand_in=$!
 trap 'kill "$stand_in" 2>/dev/null || true' EXIT INT TERM
-.venv/bin/chalice local --stage dev --port "$PORT"
+# --no-autoreload: chalice's reloader polls every file under the project (the venv included) and
+# restarts on any change -- the SQLite database's own writes among them, which dropped requests.
+# Restart `make run` after editing code.
+.venv/bin/chalice local --stage dev --port "$PORT" --no-autoreload
