@@ -270,13 +270,22 @@ def _cors_alone(raw: Mapping[str, str]) -> CorsPolicy:
         return CorsPolicy(())
 
 
-_cache: dict[tuple[str | None, ...], Loaded] = {}
+_cache: dict[tuple[object, ...], Loaded] = {}
+_ENCODED_NAMES = tuple(os.fsencode(name) for name in ENV_NAMES)
+
+
+def _environment_key(env: Mapping[str, str]) -> tuple[object, ...]:
+    """The values of our variables, as cheaply as possible: this runs on every request."""
+    raw = getattr(env, "_data", None)  # os.environ keeps its encoded values in a plain dict
+    if isinstance(raw, dict):
+        return tuple(map(raw.get, _ENCODED_NAMES))
+    return tuple(env.get(name) for name in ENV_NAMES)
 
 
 def load(environ: Mapping[str, str] | None = None) -> Loaded:
     """The settings of the current environment, parsed once per distinct environment."""
     env = os.environ if environ is None else environ
-    key = tuple(env.get(name) for name in ENV_NAMES)
+    key = _environment_key(env)
     loaded = _cache.get(key)
     if loaded is None:
         loaded = parse(env)

@@ -220,3 +220,14 @@ def test_the_pre_deploy_check_reads_a_stage_from_config(tmp_path: object) -> Non
         [sys.executable, "-m", "chalicelib.settings", "dev"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 0 and "dev: configuration OK" in run.stdout
+
+
+def test_a_changed_environment_is_noticed_on_the_next_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in DEV.items():
+        monkeypatch.setenv(name, value)
+    first = settings.load()
+    assert settings.load() is first  # cached: a warm request does not parse again
+    monkeypatch.setenv("ACCESS_TOKEN_EXPIRE_MINUTES", "60")  # os.environ changed in place
+    changed = settings.load()
+    assert changed is not first and changed.settings is not None
+    assert changed.settings.access_token_expire_minutes == 60
