@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PORT    ?= 8000
 
-.PHONY: run test lint typecheck pytest wheelhouse package deploy clean
+.PHONY: run test lint typecheck pytest wheelhouse package deploy bench clean
 
 $(PY):
 	"$$(scripts/python313.sh)" -m venv $(VENV)
@@ -51,5 +51,10 @@ package: $(STAMP)
 deploy: $(STAMP)
 	$(PY) -m deploy.build --stage prod deploy
 
+## bench: cold start, warm latency and scaling against the original app (bench/README.md);
+## BENCH_ARGS=--quick for a smoke run, BENCH_ARGS="--store dynamodb" for DynamoDB Local
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .bench .pytest_cache .mypy_cache .ruff_cache
