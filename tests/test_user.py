@@ -143,3 +143,36 @@ def test_a_dev_token_does_not_work_on_prod_even_with_the_same_secret(
     prod_token = tokens.issue({"sub": "u1", "email": "u1@example.com"}, secret=PROD_SECRET, stage="prod", lifetime_s=60)
     assert get_user(prod, f"Bearer {prod_token}").status_code == 200
     assert get_user(dev, f"Bearer {prod_token}").status_code == 401
+
+
+def test_our_tokens_are_standard_jwts_an_independent_library_accepts() -> None:
+    """tokens.py signs with the stdlib; pyjwt (not used by the app) must agree on every token."""
+    token = tokens.issue(
+        {"sub": "u1", "email": "u1@example.com", "name": "U"}, secret=DEV_SECRET, stage="dev", lifetime_s=60
+    )
+    claims = jwt.decode(
+        token,
+        DEV_SECRET,
+        algorithms=["HS256"],
+        audience="job-hunt-tracker-api/dev",
+        issuer="job-hunt-tracker-api",
+        options={"require": list(tokens.REQUIRED_CLAIMS)},
+    )
+    assert (claims["sub"], claims["email"], claims["name"], claims["exp"] - claims["iat"]) == (
+        "u1",
+        "u1@example.com",
+        "U",
+        60,
+    )
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
+    identity = tokens.verify(_hs(sub="u9", email="u9@example.com"), secret=DEV_SECRET, stage="dev")
+    assert (identity.user_id, identity.email) == ("u9", "u9@example.com")
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["a.b", "a.b.c.d", "e30.e30.***", "e30.e30", "éé.e30.e30", "e30.e30.e30", ".e30.", "W10.e30.", "e30.W10."],
+)
+def test_malformed_tokens_are_401_never_500(client: Client, token: str) -> None:
+    response = get_user(client, f"Bearer {token}")
+    assert response.status_code == 401 and body(response)["error"] == "invalid_token"
