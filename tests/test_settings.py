@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -231,3 +232,14 @@ def test_a_changed_environment_is_noticed_on_the_next_load(monkeypatch: pytest.M
     changed = settings.load()
     assert changed is not first and changed.settings is not None
     assert changed.settings.access_token_expire_minutes == 60
+
+
+def test_the_readme_configuration_table_lists_exactly_the_settings() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") : readme.index("## Deploy")]
+    documented = re.findall(r"^\| `([A-Z_]+)` \| ([^|]+) \|", table, re.MULTILINE)
+    assert sorted(name for name, _ in documented) == sorted(settings.ENV_NAMES)
+    defaults = dict(documented)
+    for name, field in settings.Settings.model_fields.items():
+        if isinstance(field.default, int) and not isinstance(field.default, bool):
+            assert f"`{field.default}`" in defaults[str(field.alias)], (name, defaults[str(field.alias)])
