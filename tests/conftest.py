@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,23 @@ AWS_ENV = {
     "AWS_REGION": "us-east-1",
 }
 EVIL = "https://evil.example"
+# An application with every field the API accepts set, as a client would send it.
+RICH_APPLICATION: Mapping[str, Any] = {
+    "company": "Acme",
+    "role": "Backend Engineer",
+    "status": "applied",
+    "url": "https://jobs.acme.example/42",
+    "location": "Berlin",
+    "work_mode": "hybrid",
+    "salary_min": 70000,
+    "salary_max": 90000,
+    "currency": "eur",
+    "source": "LinkedIn",
+    "applied_on": "2026-11-20",
+    "next_follow_up_on": "2026-11-27",
+    "notes": "Referred by Sam",
+    "tags": ["python", "fintech"],
+}
 
 
 class FakeClock:

@@ -12,7 +12,7 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.store import factory
-from tests.conftest import ALLOWED, ROOT, MakeClient, body, sign_in
+from tests.conftest import ALLOWED, RICH_APPLICATION, ROOT, MakeClient, body, sign_in
 from tests.google_issuer import GoogleIssuer
 from tests.test_stages import LambdaContext, rest_event
 
@@ -55,22 +55,8 @@ def test_create_returns_201_with_location_etag_and_server_fields(api: Api) -> No
     response = api(
         "POST",
         "/api/applications",
-        {
-            "company": " Acme ",
-            "role": "Backend Engineer",
-            "status": "applied",
-            "url": "https://jobs.acme.example/42",
-            "location": "Berlin",
-            "work_mode": "hybrid",
-            "salary_min": 70000,
-            "salary_max": 90000,
-            "currency": "eur",
-            "source": "LinkedIn",
-            "applied_on": "2026-11-20",
-            "next_follow_up_on": "2026-11-27",
-            "notes": "Referred by Sam",
-            "tags": ["python", "Python", "fintech"],
-        },
+        # Padded and with a tag repeated in another case: stored trimmed and deduplicated.
+        {**RICH_APPLICATION, "company": " Acme ", "tags": ["python", "Python", "fintech"]},
     )
     assert response.status_code == 201, response.body
     data = body(response)

@@ -15,16 +15,11 @@ document: status code, content type, headers and body schema.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,7 +36,8 @@ from schemathesis.specs.openapi.checks import (
 import app as app_module
 from chalicelib import openapi
 from chalicelib.settings import ENV_NAMES
-from tests.conftest import ROOT, project_dir
+from tests.chalice_local import LocalServer, run_chalice_local
+from tests.conftest import RICH_APPLICATION, ROOT, project_dir
 from tests.google_issuer import GoogleIssuer
 
 pytestmark = pytest.mark.slow
@@ -81,23 +77,8 @@ CONFIG = schemathesis.Config.from_dict(
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG).exclude(method=NOT_FUZZED[0], path=NOT_FUZZED[1])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Server:
-    url: str
-    log: Path
-
-    def log_tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
 @pytest.fixture(scope="module")
-def server(issuer: GoogleIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(issuer: GoogleIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     work = tmp_path_factory.mktemp("fuzz")
     stage = {
         "GOOGLE_CERTS_URL": issuer.certs_url,
@@ -107,46 +88,13 @@ def server(issuer: GoogleIssuer, tmp_path_factory: pytest.TempPathFactory) -> It
     project = project_dir(work, {"dev": stage})
     for name in ("app.py", "chalicelib"):
         (project / name).symlink_to(ROOT / name)
-    port = _free_port()
     # The settings come from the stage's config only, never from this shell.
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES} | {"PYTHONUNBUFFERED": "1"}
-    log = work / "chalice-local.log"
-    chalice = Path(sys.executable).parent / "chalice"
-    command = [str(chalice), "--project-dir", str(project), "local", "--no-autoreload", "--stage", "dev"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, ended as one below
-        )
-    running = Server(f"http://127.0.0.1:{port}", log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"chalice local exited with {process.returncode}:\n{running.log_tail()}"
-            try:
-                if requests.get(f"{running.url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, f"chalice local did not answer /health:\n{running.log_tail()}"
-            time.sleep(0.2)
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    with run_chalice_local(env, log_path=work / "chalice-local.log", project_dir=project, cwd=ROOT) as running:
         yield running
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
-def sign_in(server: Server, issuer: GoogleIssuer, sub: str, email: str) -> dict[str, str]:
+def sign_in(server: LocalServer, issuer: GoogleIssuer, sub: str, email: str) -> dict[str, str]:
     response = requests.post(
         f"{server.url}/auth/google", json={"credential": issuer.id_token(sub=sub, email=email)}, timeout=10
     )
@@ -154,7 +102,7 @@ def sign_in(server: Server, issuer: GoogleIssuer, sub: str, email: str) -> dict[
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def snapshot(server: Server, headers: dict[str, str]) -> dict[str, tuple[int, bytes, str | None]]:
+def snapshot(server: LocalServer, headers: dict[str, str]) -> dict[str, tuple[int, bytes, str | None]]:
     """Everything the account can read, byte for byte (statistics left out: they depend on today's date)."""
     seen: dict[str, tuple[int, bytes, str | None]] = {}
     paths = ["/api/user", "/api/applications"]
@@ -170,7 +118,7 @@ def snapshot(server: Server, headers: dict[str, str]) -> dict[str, tuple[int, by
 class Fuzzing:
     """The fuzzing account, its applications to aim at, and what was sent."""
 
-    server: Server
+    server: LocalServer
     headers: dict[str, str]
     owner: dict[str, str]
     owner_before: dict[str, tuple[int, bytes, str | None]]
@@ -198,25 +146,9 @@ class Fuzzing:
 
 
 @pytest.fixture(scope="module")
-def fuzzing(server: Server, issuer: GoogleIssuer) -> Fuzzing:
+def fuzzing(server: LocalServer, issuer: GoogleIssuer) -> Fuzzing:
     owner = sign_in(server, issuer, "owner-100000000000000000001", "owner@example.com")
-    rich = {
-        "company": "Acme",
-        "role": "Backend Engineer",
-        "status": "applied",
-        "url": "https://jobs.acme.example/42",
-        "location": "Berlin",
-        "work_mode": "hybrid",
-        "salary_min": 70000,
-        "salary_max": 90000,
-        "currency": "eur",
-        "source": "LinkedIn",
-        "applied_on": "2026-11-20",
-        "next_follow_up_on": "2026-11-27",
-        "notes": "Referred by Sam",
-        "tags": ["python", "fintech"],
-    }
-    for payload in (rich, {"company": "Globex", "role": "SRE"}):
+    for payload in (RICH_APPLICATION, {"company": "Globex", "role": "SRE"}):
         created = requests.post(f"{server.url}/api/applications", json=payload, headers=owner, timeout=10)
         assert created.status_code == 201, created.text
     moved = requests.patch(

@@ -15,10 +15,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,6 +30,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from chalicelib import tokens
 from local_google.__main__ import dev_issuer
 from local_google.issuer import subject_for
+from tests.chalice_local import run_chalice_local
 from tests.conftest import AWS_ENV, ROOT
 from tests.dynamodb_local import dynamodb_local_required
 
@@ -258,67 +255,20 @@ def credential(email: str, name: str) -> str:
     return dev_issuer().id_token(sub=subject_for(email), email=email, name=name, picture=None)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def chalice_command() -> str:
-    beside = Path(sys.executable).parent / "chalice"
-    return str(beside) if beside.is_file() else shutil.which("chalice") or "chalice"
-
-
-def log_tail(path: Path, lines: int = 30) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) or "(empty)"
-
-
 @pytest.fixture(scope="module")
 def api(chromium: str) -> Iterator[Api]:
     """`chalice local` on the dev stage as committed, on a free loopback port, with a fresh SQLite file."""
     workdir = Path(tempfile.mkdtemp(prefix="e2e-chalice-"))
-    log_path = workdir / "chalice-local.log"
-    port = free_port()
     # The dev stage's own variables override these; it sets no SQLITE_PATH, so this one counts.
-    env = {**os.environ, **AWS_ENV, "SQLITE_PATH": str(workdir / "e2e.db"), "PYTHONUNBUFFERED": "1"}
-    command = [chalice_command(), "local", "--no-autoreload", "--stage", "dev", "--host", "127.0.0.1"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)],
-            cwd=ROOT,  # GOOGLE_CERTS_URL's file:local_google/certs.json is relative to it
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, killed whole at the end
-        )
+    env = {**os.environ, **AWS_ENV, "SQLITE_PATH": str(workdir / "e2e.db")}
     try:
-        api = Api(f"http://127.0.0.1:{port}", log_path)
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"chalice local exited with {process.returncode}:\n{log_tail(log_path)}", pytrace=False)
-            try:
-                status, health = api.call("GET", "/health")
-            except OSError:
-                status, health = 0, None
-            if status:
-                assert status == 200 and health["stage"] == "dev", health
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"chalice local did not answer /health within 30 s:\n{log_tail(log_path)}", pytrace=False)
-            time.sleep(0.1)
-        yield api
+        # cwd=ROOT: GOOGLE_CERTS_URL's file:local_google/certs.json is relative to it.
+        with run_chalice_local(env, log_path=workdir / "chalice-local.log", cwd=ROOT, timeout=30) as server:
+            api = Api(server.url, server.log_path)
+            status, health = api.call("GET", "/health")
+            assert status == 200 and health["stage"] == "dev", health
+            yield api
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=5)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
