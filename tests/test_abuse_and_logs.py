@@ -145,3 +145,21 @@ def test_a_bug_is_still_a_500(client: Client, issuer: GoogleIssuer, monkeypatch:
     assert response.status_code == 500
     assert body(response) == {"error": "internal_server", "message": "An internal server error occurred."}
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+
+
+def test_what_counts_as_a_storage_outage() -> None:
+    import sqlite3
+
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from chalicelib.store.base import is_outage
+
+    def client_error(code: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": "x"}}, "Query")
+
+    assert is_outage(sqlite3.OperationalError("database is locked"))
+    assert not is_outage(sqlite3.OperationalError("no such table: applications"))  # a bug, not an outage
+    assert is_outage(EndpointConnectionError(endpoint_url="http://127.0.0.1:9"))
+    assert is_outage(client_error("ProvisionedThroughputExceededException"))
+    assert not is_outage(client_error("ValidationException"))
+    assert not is_outage(KeyError("a bug"))

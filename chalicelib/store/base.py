@@ -8,7 +8,6 @@ silently lose one. Implementations: sqlite.py (local, stdlib) and dynamodb.py (A
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -51,9 +50,11 @@ _TRANSIENT_CODES = frozenset(
 
 def is_outage(exc: BaseException) -> bool:
     """Whether an exception from a store means storage is unreachable or overloaded (a 503, not a bug)."""
-    if isinstance(exc, sqlite3.OperationalError):
-        return "locked" in str(exc) or "busy" in str(exc)
     module = type(exc).__module__
+    # Judged by module and name, not isinstance: importing sqlite3 or botocore here would put them
+    # on every cold start, whichever store the stage uses.
+    if module == "sqlite3" and type(exc).__name__ == "OperationalError":
+        return "locked" in str(exc) or "busy" in str(exc)
     if not module.startswith("botocore"):
         return False
     code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
