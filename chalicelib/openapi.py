@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 from pydantic_core import core_schema
 
-from chalicelib import __version__, ids, models, tracker
+from chalicelib import __version__, ids, models, schemas, tracker
 
 OPENAPI_VERSION = "3.1.0"
 TITLE = "Job Hunt Tracker API"
@@ -52,7 +52,7 @@ class Op:
     response: type[BaseModel] | None = None  # its body; None: no body
     request: type[BaseModel] | None = None  # the JSON body it requires; None: none
     errors: Mapping[int, str] | None = None  # status -> when, beyond those every operation of its kind has
-    error_bodies: Mapping[int, type[BaseModel]] | None = None  # a status whose body is not models.ErrorBody
+    error_bodies: Mapping[int, type[BaseModel]] | None = None  # a status whose body is not schemas.ErrorBody
     error_headers: Mapping[int, Mapping[str, dict[str, Any]]] | None = None
     auth: bool = True  # needs the bearer token
     guarded: bool = True  # registered with app.endpoint: answers 503 while the configuration is invalid
@@ -152,9 +152,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/health"): Op(
         "Whether the API is configured correctly",
         "meta",
-        response=models.Health,
+        response=schemas.Health,
         errors={503: "The configuration is invalid; `problems` names every setting at fault."},
-        error_bodies={503: models.Unhealthy},
+        error_bodies={503: schemas.Unhealthy},
         auth=False,
         guarded=False,
         description="No auth and no network: reads the settings only.",
@@ -166,7 +166,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Sign in with a Google ID token",
         "auth",
         response=models.AuthResponse,
-        request=models.SignInRequest,
+        request=schemas.SignInRequest,
         errors={
             400: "The body is empty, not JSON, not an object, or lacks the credential; `field` says which.",
             401: "The Google credential cannot be used: malformed, badly signed, expired, for another client "
@@ -189,7 +189,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/api/applications"): Op(
         "List applications, newest first",
         "applications",
-        response=models.ApplicationPage,
+        response=schemas.ApplicationPage,
         errors={400: "A query parameter is malformed, repeated or unknown; `field` names it."},
         query=LIST_QUERY,
     ),
@@ -213,7 +213,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         },
     ),
     ("GET", "/api/applications/stats"): Op(
-        "Statistics over the signed-in user's applications", "applications", response=models.ApplicationStats
+        "Statistics over the signed-in user's applications", "applications", response=schemas.ApplicationStats
     ),
     ("GET", "/api/applications/{app_id}"): Op(
         "One application",
@@ -257,7 +257,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
 # validation one, which keeps optional fields optional.
 RESPONSE_MODE: JsonSchemaMode = "serialization"
 REQUEST_MODE: JsonSchemaMode = "validation"
-ERROR_MODEL = models.ErrorBody
+ERROR_MODEL = schemas.ErrorBody
 
 
 class _Schemas(GenerateJsonSchema):

@@ -13,7 +13,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from pydantic import BaseModel
 
 import app as app_module
-from chalicelib import __version__, errors, models, openapi
+from chalicelib import __version__, errors, models, openapi, schemas
 from tests.conftest import ALLOWED, ROOT, body
 from tests.google_issuer import GoogleIssuer
 from tests.test_applications import api_for, create, signed_in
@@ -178,7 +178,7 @@ def test_schemas_are_the_models_schemas(doc: dict[str, Any]) -> None:
 def test_real_responses_are_what_the_models_say(client: Client, issuer: GoogleIssuer) -> None:
     """The models describing responses no class produces (pages, stats, errors) match the real ones."""
     health = client.http.get("/health")
-    models.Health.model_validate_json(health.body, strict=True)
+    schemas.Health.model_validate_json(health.body, strict=True)
     signin = client.http.post(
         "/auth/google",
         headers={"Content-Type": "application/json"},
@@ -188,8 +188,8 @@ def test_real_responses_are_what_the_models_say(client: Client, issuer: GoogleIs
     api = api_for(client, token)
     created = create(api, status="applied", tags=["x"])
     assert models.Application.model_validate(created).to_json() == created
-    models.ApplicationPage.model_validate_json(api("GET", "/api/applications?limit=1").body)
-    stats = models.ApplicationStats.model_validate_json(api("GET", "/api/applications/stats").body)
+    schemas.ApplicationPage.model_validate_json(api("GET", "/api/applications?limit=1").body)
+    stats = schemas.ApplicationStats.model_validate_json(api("GET", "/api/applications/stats").body)
     assert set(stats.by_status) == set(models.Status)
     models.UserRecord.model_validate_json(api("GET", "/api/user").body)
     failures = [
@@ -202,7 +202,7 @@ def test_real_responses_are_what_the_models_say(client: Client, issuer: GoogleIs
     ]
     assert [f.status_code for f in failures] == [404, 422, 400, 401, 415, 400]
     for failure in failures:
-        models.ErrorBody.model_validate_json(failure.body, strict=True)
+        schemas.ErrorBody.model_validate_json(failure.body, strict=True)
     assert body(failures[1])["errors"]
 
 
@@ -221,13 +221,13 @@ def test_real_responses_are_what_the_models_say(client: Client, issuer: GoogleIs
     ],
 )
 def test_every_error_body_fits_the_error_shape(error: errors.ApiError) -> None:
-    assert models.ErrorBody.model_validate(error.body(), strict=True).model_dump(exclude_none=True) == error.body()
+    assert schemas.ErrorBody.model_validate(error.body(), strict=True).model_dump(exclude_none=True) == error.body()
 
 
 def test_unhealthy_fits_its_model(make_client: Any) -> None:
     response = make_client("dev", JWT_SECRET_KEY="short").http.get("/health")
     assert response.status_code == 503
-    models.Unhealthy.model_validate_json(response.body, strict=True)
+    schemas.Unhealthy.model_validate_json(response.body, strict=True)
 
 
 def test_the_document_is_built_once(client: Client) -> None:
@@ -251,6 +251,7 @@ def test_a_route_or_entry_out_of_step_with_the_other_is_an_error() -> None:
     ("code", "absent"),
     [
         ("import app", "chalicelib.openapi"),  # cold starts do not pay for schema generation
+        ("import app", "chalicelib.schemas"),  # nor for the models only the document describes
         ("import chalicelib.openapi", "chalice"),  # chalicelib stays chalice-free
     ],
 )
