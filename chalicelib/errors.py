@@ -17,11 +17,17 @@ class ApiError(Exception):
         *,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        retry_after: int | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.headers = dict(headers or {})
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(retry_after)
+        if code is not None:
+            self.code = code  # a more specific code than the class's, e.g. "misconfigured"
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"error": self.code, "message": self.message}
@@ -45,8 +51,7 @@ class Unauthorized(ApiError):
         challenge = 'Bearer realm="job-hunt-tracker"'
         if error:
             challenge += f', error="{error}", error_description="{_quote(message)}"'
-        super().__init__(message, field=field, headers={"WWW-Authenticate": challenge})
-        self.code = error or "missing_token"
+        super().__init__(message, field=field, headers={"WWW-Authenticate": challenge}, code=error or "missing_token")
 
 
 class InvalidGoogleCredential(ApiError):
@@ -91,9 +96,6 @@ class TooManyRequests(ApiError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message, headers={"Retry-After": str(retry_after)})
-
 
 class Conflict(ApiError):
     status = 409
@@ -103,12 +105,6 @@ class Conflict(ApiError):
 class ServiceUnavailable(ApiError):
     status = 503
     code = "service_unavailable"
-
-    def __init__(self, message: str, *, retry_after: int | None = None, code: str | None = None) -> None:
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-        super().__init__(message, headers=headers)
-        if code:
-            self.code = code
 
 
 def _quote(text: str) -> str:
