@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,10 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from bench.events import rest_v1_event
 from chalicelib import google_identity
+from local_google.issuer import GoogleIssuer
 from tests.dynamodb_fixtures import dynamodb_endpoint, dynamodb_table  # noqa: F401 (fixtures)
-from tests.google_issuer import GoogleIssuer
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "job-hunt-tracker-local.apps.googleusercontent.com"
@@ -92,9 +94,56 @@ def clock(monkeypatch: pytest.MonkeyPatch, issuer: GoogleIssuer) -> FakeClock:
     return fake
 
 
+def project_config() -> dict[str, Any]:
+    """The project's .chalice/config.json, freshly read (callers may change their copy)."""
+    return json.loads((ROOT / ".chalice" / "config.json").read_text())  # type: ignore[no-any-return]
+
+
+def stage_variables(stage: str) -> dict[str, str]:
+    return dict(project_config()["stages"][stage]["environment_variables"])
+
+
+DEV_SECRET = stage_variables("dev")["JWT_SECRET_KEY"]
+
+StageEnv = Callable[..., None]
+
+
+@pytest.fixture
+def stage_env(monkeypatch: pytest.MonkeyPatch) -> StageEnv:
+    """`stage_env(stage, **overrides)`: os.environ as the stage's Lambda sees it (None unsets), for
+    calling the handler directly with `rest_event` (the test client sets it only during a request)."""
+
+    def apply(stage: str, **overrides: str | None) -> None:
+        for name, value in {**stage_variables(stage), **overrides}.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+
+    return apply
+
+
+class LambdaContext:
+    function_name = "job-hunt-tracker-api-prod"
+    memory_limit_in_mb = 512
+    aws_request_id = str(uuid.uuid4())
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:job-hunt-tracker-api-prod"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15000
+
+
+def rest_event(
+    method: str, resource: str, stage: str = "prod", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An API Gateway REST API (v1) proxy event for a route without path parameters, as the
+    execute-api endpoint sends it (the bench's builder: one description of the event's shape)."""
+    return rest_v1_event(method, resource, style="literal", headers=headers, stage=stage)
+
+
 def project_dir(tmp_path: Path, stage_env: dict[str, dict[str, str]] | None = None) -> Path:
     """A copy of the project's .chalice/config.json with some stages' variables changed."""
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    config = project_config()
     for stage, env in (stage_env or {}).items():
         variables = config["stages"][stage].setdefault("environment_variables", {})
         for name, value in env.items():

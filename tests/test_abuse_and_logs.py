@@ -11,9 +11,8 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.store import factory
-from tests.conftest import ALLOWED, ROOT, MakeClient, body, sign_in
-from tests.google_issuer import GoogleIssuer
-from tests.test_stages import LambdaContext, rest_event
+from local_google.issuer import GoogleIssuer
+from tests.conftest import ALLOWED, DEV_SECRET, LambdaContext, MakeClient, StageEnv, body, rest_event, sign_in
 
 
 def test_too_many_sign_ins_get_429_with_retry_after(make_client: MakeClient, issuer: GoogleIssuer) -> None:
@@ -39,14 +38,11 @@ def test_the_limit_holds_across_containers(make_client: MakeClient, issuer: Goog
 
 
 def test_the_limit_is_per_client_address_and_can_be_off(
-    monkeypatch: pytest.MonkeyPatch, issuer: GoogleIssuer, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, issuer: GoogleIssuer, tmp_path: Path, stage_env: StageEnv
 ) -> None:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    for name, value in config["stages"]["dev"]["environment_variables"].items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "ips.db"))
-    monkeypatch.setenv("GOOGLE_CERTS_URL", issuer.certs_url)
-    monkeypatch.setenv("SIGNIN_RATE_LIMIT_PER_MINUTE", "1")
+    stage_env(
+        "dev", SQLITE_PATH=str(tmp_path / "ips.db"), GOOGLE_CERTS_URL=issuer.certs_url, SIGNIN_RATE_LIMIT_PER_MINUTE="1"
+    )
 
     def attempt(ip: str) -> int:
         event = rest_event("POST", "/auth/google", stage="api", headers={"Content-Type": "application/json"})
@@ -107,10 +103,7 @@ def test_one_json_line_per_request_and_never_a_secret(
     users = [r["user"] for r in lines]
     assert users[0] == users[1] == users[2] and len(users[0]) == 16 and users[3] is None and users[4] is None
     everything = out + err + caplog.text
-    secret = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"]["environment_variables"][
-        "JWT_SECRET_KEY"
-    ]
-    for forbidden in (credential, token, "forged.token.value", secret, "4242424242", "private.person@example.com"):
+    for forbidden in (credential, token, "forged.token.value", DEV_SECRET, "4242424242", "private.person@example.com"):
         assert forbidden not in everything
 
 

@@ -12,9 +12,8 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.store import factory
-from tests.conftest import ALLOWED, RICH_APPLICATION, ROOT, MakeClient, body, sign_in
-from tests.google_issuer import GoogleIssuer
-from tests.test_stages import LambdaContext, rest_event
+from local_google.issuer import GoogleIssuer
+from tests.conftest import ALLOWED, RICH_APPLICATION, LambdaContext, MakeClient, StageEnv, body, rest_event, sign_in
 
 Api = Callable[..., Any]
 
@@ -74,14 +73,8 @@ def test_create_defaults(api: Api) -> None:
     assert data["status"] == "wishlist" and data["tags"] == [] and data["notes"] is None and data["url"] is None
 
 
-def test_location_keeps_the_api_gateway_stage_prefix(
-    client: Client, issuer: GoogleIssuer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    for name, value in config["stages"]["dev"]["environment_variables"].items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "stage.db"))
-    monkeypatch.setenv("GOOGLE_CERTS_URL", issuer.certs_url)
+def test_location_keeps_the_api_gateway_stage_prefix(issuer: GoogleIssuer, tmp_path: Any, stage_env: StageEnv) -> None:
+    stage_env("dev", SQLITE_PATH=str(tmp_path / "stage.db"), GOOGLE_CERTS_URL=issuer.certs_url)
     signin = rest_event("POST", "/auth/google", stage="api", headers={"Content-Type": "application/json"})
     signin["body"] = json.dumps({"credential": issuer.id_token()})
     token = json.loads(app_module.app(signin, LambdaContext())["body"])["access_token"]

@@ -12,10 +12,8 @@ import jwt
 import pytest
 from chalice.test import Client
 
-from tests.conftest import ALLOWED, CLIENT_ID, FakeClock, MakeClient, body, sign_in
-from tests.google_issuer import GoogleIssuer, SigningKey
-
-DEV_SECRET = "dev-only-insecure-jwt-secret-never-use-on-prod-0001"
+from local_google.issuer import GoogleIssuer, SigningKey
+from tests.conftest import ALLOWED, CLIENT_ID, DEV_SECRET, FakeClock, MakeClient, body, sign_in
 
 
 def post(client: Client, raw: str, content_type: str = "application/json") -> Any:

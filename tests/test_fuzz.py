@@ -36,9 +36,9 @@ from schemathesis.specs.openapi.checks import (
 import app as app_module
 from chalicelib import openapi
 from chalicelib.settings import ENV_NAMES
+from local_google.issuer import GoogleIssuer
 from tests.chalice_local import LocalServer, run_chalice_local
 from tests.conftest import RICH_APPLICATION, ROOT, project_dir
-from tests.google_issuer import GoogleIssuer
 
 pytestmark = pytest.mark.slow
 

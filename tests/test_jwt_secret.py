@@ -13,8 +13,8 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import jwt_secret, settings
+from local_google.issuer import GoogleIssuer
 from tests.conftest import PROD_CLIENT_ID, FakeClock, MakeClient, body, sign_in
-from tests.google_issuer import GoogleIssuer
 
 PARAMETER = "/job-hunt-tracker/test/jwt-secret"
 STRONG = "R9v2mXq7Lk3Wz8Tn4Hc6Jb1Fd5Gs0Ya-uE_pQ"

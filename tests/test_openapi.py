@@ -14,8 +14,8 @@ from pydantic import BaseModel
 
 import app as app_module
 from chalicelib import __version__, errors, models, openapi, schemas
+from local_google.issuer import GoogleIssuer
 from tests.conftest import ALLOWED, ROOT, body
-from tests.google_issuer import GoogleIssuer
 from tests.test_applications import api_for, create, signed_in
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

@@ -36,10 +36,9 @@ from deploy.bytecode import CACHE_TAG, UNCHECKED_HASH_FLAGS, problems, pyc_name
 from deploy.wheelhouse import DEFAULT_DIR as WHEELHOUSE
 from deploy.wheelhouse import staleness
 from local_google.issuer import SigningKey
-from tests.conftest import PROD_CLIENT_ID, ROOT
+from tests.conftest import PROD_CLIENT_ID, ROOT, rest_event
 from tests.dynamodb_local import dynamodb_local_required
 from tests.test_package import REFUSED
-from tests.test_stages import rest_event
 
 pytestmark = pytest.mark.slow
 

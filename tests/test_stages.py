@@ -5,61 +5,19 @@ from __future__ import annotations
 import json
 import re
 import sys
-import uuid
 from typing import Any
 
 import pytest
 
 import app as app_module
-from tests.conftest import PROD_CLIENT_ID, PROD_SECRET, ROOT
+from tests.conftest import PROD_CLIENT_ID, PROD_SECRET, ROOT, LambdaContext, StageEnv, project_config, rest_event
 
-CONFIG = json.loads((ROOT / ".chalice" / "config.json").read_text())
-
-
-class LambdaContext:
-    function_name = "job-hunt-tracker-api-prod"
-    memory_limit_in_mb = 512
-    aws_request_id = str(uuid.uuid4())
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:job-hunt-tracker-api-prod"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15000
-
-
-def rest_event(
-    method: str, resource: str, stage: str = "prod", headers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """An API Gateway REST API (v1) proxy event, as the execute-api endpoint sends it."""
-    headers = {"Host": "abc123.execute-api.us-east-1.amazonaws.com", **(headers or {})}
-    return {
-        "resource": resource,
-        "path": resource,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "body": None,
-        "isBase64Encoded": False,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/{stage}{resource}",
-            "stage": stage,
-            "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "203.0.113.9"},
-        },
-    }
+CONFIG = project_config()
 
 
 @pytest.fixture
-def prod_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in CONFIG["stages"]["prod"]["environment_variables"].items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("GOOGLE_CLIENT_ID", PROD_CLIENT_ID)
-    monkeypatch.setenv("JWT_SECRET_KEY", PROD_SECRET)
+def prod_env(stage_env: StageEnv) -> None:
+    stage_env("prod", GOOGLE_CLIENT_ID=PROD_CLIENT_ID, JWT_SECRET_KEY=PROD_SECRET)
 
 
 # Original failure 9: every route 404'd behind the /prod stage prefix.

@@ -15,10 +15,8 @@ from chalice.test import Client
 from chalicelib import settings, tokens
 from chalicelib.models import UserOut
 from chalicelib.store.factory import store_for
-from tests.conftest import ALLOWED, PROD_CLIENT_ID, PROD_SECRET, MakeClient, body, sign_in
-from tests.google_issuer import GoogleIssuer
-
-DEV_SECRET = "dev-only-insecure-jwt-secret-never-use-on-prod-0001"
+from local_google.issuer import GoogleIssuer
+from tests.conftest import ALLOWED, DEV_SECRET, PROD_CLIENT_ID, PROD_SECRET, MakeClient, body, sign_in
 
 
 def get_user(client: Client, authorization: str | None) -> Any:
