@@ -188,7 +188,9 @@ def _stale(exc: tracker.Stale) -> PreconditionFailed:
 
 ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
     UserNotFound: lambda _: Unauthorized("This account no longer exists; sign in again to start a new one."),
-    SessionEnded: lambda _: Unauthorized("This session has ended (the token was signed out); sign in again."),
+    SessionEnded: lambda _: Unauthorized(
+        "This session has ended: the token was signed out, or the account deleted since; sign in again."
+    ),
     ApplicationNotFound: lambda exc: NotFound(f"No application with id {str(exc)[:40]!r}.", field="id"),
     tracker.Stale: _stale,
     tracker.Busy: lambda _: Conflict(
