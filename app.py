@@ -8,7 +8,20 @@ from typing import Any
 
 from chalicelib import __version__, inputs, tracker
 from chalicelib.auth import sign_in_with_google
-from chalicelib.models import Application, ApplicationData, ApplicationPage, ApplicationPatch, Health, Unhealthy
+from chalicelib.models import (
+    AgendaPage,
+    Application,
+    ApplicationData,
+    ApplicationPage,
+    ApplicationPatch,
+    Health,
+    Interview,
+    InterviewData,
+    InterviewList,
+    InterviewPatch,
+    Unhealthy,
+    UserPatch,
+)
 from chalicelib.ratelimit import check_sign_in
 from chalicelib.web import Api, Call, Response, configuration, etag, json_response, log_user, no_content, request_now
 
@@ -53,6 +66,12 @@ def read_user(call: Call) -> Any:
     return tracker.profile(call.store, call.session)
 
 
+@api.route("/api/user", ("PATCH",), auth=True)
+def update_user(call: Call) -> Any:
+    patch = UserPatch.model_validate(inputs.json_object(call.json_body(), "user settings"))
+    return tracker.set_timezone(call.store, call.session, patch)
+
+
 @api.route("/api/user", ("DELETE",), auth=True)
 def delete_user(call: Call) -> Response:
     tracker.delete_account(call.store, call.session)
@@ -79,7 +98,7 @@ def list_applications(call: Call) -> Any:
     flt, limit, cursor, query = inputs.list_query(call.query, call.now.date)
     cursors = inputs.Cursors(call.secret)
     after_id = cursors.decode(call.user.user_id, query, cursor) if cursor else None
-    page = tracker.list_applications(call.store, call.session, flt, limit, after_id)
+    page = tracker.list_applications(call.store, call.session, flt, limit, after_id, call.now)
     last = page.items[-1].id if page.has_more and page.items else None
     return ApplicationPage(
         items=list(page.items), next_cursor=cursors.encode(call.user.user_id, query, last) if last else None
@@ -88,7 +107,7 @@ def list_applications(call: Call) -> Any:
 
 @api.route("/api/applications/stats", auth=True)
 def application_stats(call: Call) -> Any:
-    return tracker.stats(call.store, call.session, call.now.date)
+    return tracker.stats(call.store, call.session, call.now)
 
 
 @api.route("/api/applications/{app_id}", auth=True)
@@ -107,6 +126,56 @@ def update_application(call: Call, app_id: str) -> Response:
 def delete_application(call: Call, app_id: str) -> Response:
     tracker.delete_application(call.store, call.session, app_id, inputs.if_match(call.header("If-Match")))
     return no_content()
+
+
+def _interview(call: Call, interview: Interview, status: int = 200) -> Response:
+    headers = {"ETag": etag(interview.id, interview.version)}
+    if status == 201:
+        path = f"/api/applications/{interview.application_id}/interviews/{interview.id}"
+        headers["Location"] = call.location(path)
+    return json_response(interview, status, headers)
+
+
+@api.route("/api/applications/{app_id}/interviews", ("POST",), auth=True)
+def create_interview(call: Call, app_id: str) -> Response:
+    data = InterviewData.model_validate(inputs.json_object(call.json_body(), "interview fields"))
+    return _interview(call, tracker.create_interview(call.store, call.session, app_id, data, call.now), 201)
+
+
+@api.route("/api/applications/{app_id}/interviews", auth=True)
+def list_interviews(call: Call, app_id: str) -> Any:
+    return InterviewList(items=tracker.list_interviews(call.store, call.session, app_id))
+
+
+@api.route("/api/applications/{app_id}/interviews/{interview_id}", auth=True)
+def read_interview(call: Call, app_id: str, interview_id: str) -> Response:
+    return _interview(call, tracker.get_interview(call.store, call.session, app_id, interview_id))
+
+
+@api.route("/api/applications/{app_id}/interviews/{interview_id}", ("PATCH",), auth=True)
+def update_interview(call: Call, app_id: str, interview_id: str) -> Response:
+    expect = inputs.if_match(call.header("If-Match"))
+    patch = InterviewPatch.model_validate(inputs.json_object(call.json_body(), "interview fields"))
+    updated = tracker.update_interview(call.store, call.session, app_id, interview_id, patch, expect, call.now)
+    return _interview(call, updated)
+
+
+@api.route("/api/applications/{app_id}/interviews/{interview_id}", ("DELETE",), auth=True)
+def delete_interview(call: Call, app_id: str, interview_id: str) -> Response:
+    expect = inputs.if_match(call.header("If-Match"))
+    tracker.delete_interview(call.store, call.session, app_id, interview_id, expect)
+    return no_content()
+
+
+@api.route("/api/interviews", auth=True)
+def agenda(call: Call) -> Any:
+    start, end, limit, cursor, query = inputs.agenda_query(call.query)
+    cursors = inputs.Cursors(call.secret)
+    after = cursors.decode_agenda(call.user.user_id, query, cursor) if cursor else None
+    page = tracker.agenda(call.store, call.session, start, end, limit, after, call.now)
+    last = page.items[-1] if page.has_more and page.items else None
+    next_cursor = cursors.encode_agenda(call.user.user_id, query, (last.starts_at, last.id)) if last else None
+    return AgendaPage(items=list(page.items), next_cursor=next_cursor)
 
 
 _openapi_document = None

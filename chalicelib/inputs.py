@@ -8,6 +8,7 @@ beyond recursion limits. Nothing here imports chalice (web.py hands in plain val
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -17,17 +18,20 @@ from typing import Any
 
 from chalicelib import ids
 from chalicelib.errors import BadRequest, PayloadTooLarge
-from chalicelib.models import Status
+from chalicelib.models import Status, parse_rfc3339
 from chalicelib.store.base import ListFilter
 from chalicelib.tracker import Expect
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-LIST_PARAMS = frozenset({"limit", "cursor", "status", "tag", "q", "follow_up_due"})
+LIST_PARAMS = frozenset({"limit", "cursor", "status", "tag", "q", "follow_up_due", "contact"})
+AGENDA_PARAMS = frozenset({"limit", "cursor", "from", "to"})
 # Far above any real body (notes are at most 10,000 characters); API Gateway itself stops at 10 MB.
 MAX_BODY_BYTES = 256 * 1024
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
 _ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e]*)"')
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_STORED_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 _OUR_TAG = re.compile(r"([0-9A-Z]{26})\.([1-9][0-9]{0,17})")
 
 
@@ -102,18 +106,31 @@ class Cursors:
         return f"{payload}.{self._mac(user_id, query, payload)}"
 
     def decode(self, user_id: str, query: str, cursor: str) -> str:
+        after_id = self._payload(user_id, query, cursor)
+        if not ids.is_id(after_id):
+            raise BadRequest("cursor is malformed.", field="cursor")
+        return after_id
+
+    def encode_agenda(self, user_id: str, query: str, after: tuple[str, str]) -> str:
+        return self.encode(user_id, query, "|".join(after))
+
+    def decode_agenda(self, user_id: str, query: str, cursor: str) -> tuple[str, str]:
+        """The (starts_at, interview id) a page of the agenda ended with."""
+        starts_at, _, interview_id = self._payload(user_id, query, cursor).partition("|")
+        if not ids.is_id(interview_id) or not _STORED_INSTANT.fullmatch(starts_at):
+            raise BadRequest("cursor is malformed.", field="cursor")
+        return starts_at, interview_id
+
+    def _payload(self, user_id: str, query: str, cursor: str) -> str:
         payload, _, mac = cursor.partition(".")
         if not (payload.isascii() and mac.isascii()) or len(cursor) > 200:
             raise BadRequest("cursor is malformed.", field="cursor")
         if not payload or not mac or not hmac.compare_digest(mac, self._mac(user_id, query, payload)):
             raise BadRequest("cursor is not one this API gave for this query; start again without it.", field="cursor")
         try:
-            after_id = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+            return base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
         except ValueError:
             raise BadRequest("cursor is malformed.", field="cursor") from None
-        if not ids.is_id(after_id):
-            raise BadRequest("cursor is malformed.", field="cursor")
-        return after_id
 
 
 def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -128,14 +145,7 @@ def _safe(name: str) -> str:
     return name.encode("ascii", "replace").decode()[:40]
 
 
-def list_query(params: Mapping[str, Sequence[str]], today: Any) -> tuple[ListFilter, int, str | None, str]:
-    """The filter, the page size, the cursor and the query key the cursor is bound to."""
-    unknown = sorted(set(params) - LIST_PARAMS)
-    if unknown:
-        raise BadRequest(
-            f"Unknown query parameter(s): {', '.join(_safe(u) for u in unknown)}; use {', '.join(sorted(LIST_PARAMS))}.",
-            field=_safe(unknown[0]),
-        )
+def _limit(params: Mapping[str, Sequence[str]]) -> int:
     raw_limit = _one(params, "limit")
     try:
         limit = DEFAULT_LIMIT if raw_limit is None else int(raw_limit) if raw_limit.isascii() else 0
@@ -143,6 +153,53 @@ def list_query(params: Mapping[str, Sequence[str]], today: Any) -> tuple[ListFil
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}.", field="limit")
+    return limit
+
+
+def _unknown(params: Mapping[str, Sequence[str]], known: frozenset[str]) -> None:
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise BadRequest(
+            f"Unknown query parameter(s): {', '.join(_safe(u) for u in unknown)}; use {', '.join(sorted(known))}.",
+            field=_safe(unknown[0]),
+        )
+
+
+def _bound(params: Mapping[str, Sequence[str]], name: str) -> dt.date | dt.datetime | None:
+    value = _one(params, name)
+    if value is None:
+        return None
+    if _DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    else:
+        try:
+            return parse_rfc3339(value)
+        except ValueError:
+            pass
+    raise BadRequest(
+        f"{name} must be a date (2026-12-01) or an RFC 3339 date-time with an offset (2026-12-01T09:00:00Z).",
+        field=name,
+    )
+
+
+def agenda_query(
+    params: Mapping[str, Sequence[str]],
+) -> tuple[dt.date | dt.datetime | None, dt.date | dt.datetime | None, int, str | None, str]:
+    """GET /api/interviews: from, to, the page size, the cursor and the query key the cursor is bound to."""
+    _unknown(params, AGENDA_PARAMS)
+    limit = _limit(params)
+    start, end = _bound(params, "from"), _bound(params, "to")
+    key = json.dumps([_one(params, "from"), _one(params, "to")], separators=(",", ":"))
+    return start, end, limit, _one(params, "cursor"), key
+
+
+def list_query(params: Mapping[str, Sequence[str]], today: Any) -> tuple[ListFilter, int, str | None, str]:
+    """The filter, the page size, the cursor and the query key the cursor is bound to."""
+    _unknown(params, LIST_PARAMS)
+    limit = _limit(params)
     statuses: set[Status] = set()
     for value in params.get("status") or []:
         for item in (v.strip() for v in value.split(",")):
@@ -157,6 +214,9 @@ def list_query(params: Mapping[str, Sequence[str]], today: Any) -> tuple[ListFil
     q = _one(params, "q")
     if q is not None and not 1 <= len(q.strip()) <= 100:
         raise BadRequest("q must be 1 to 100 characters.", field="q")
+    contact = _one(params, "contact")
+    if contact is not None and (not 1 <= len(contact.strip()) <= 100 or not contact.isprintable()):
+        raise BadRequest("contact must be 1 to 100 printable characters.", field="contact")
     due = _one(params, "follow_up_due")
     if due not in (None, "true", "false"):
         raise BadRequest("follow_up_due must be true or false.", field="follow_up_due")
@@ -165,10 +225,12 @@ def list_query(params: Mapping[str, Sequence[str]], today: Any) -> tuple[ListFil
         tag=tag.strip().lower() if tag else None,
         q=q.strip().lower() if q else None,
         follow_up_due_by=today if due == "true" else None,
+        contact=contact.strip().lower() if contact else None,
     )
-    key = json.dumps(
-        [sorted(s.value for s in flt.statuses), flt.tag, flt.q, flt.follow_up_due_by is not None], separators=(",", ":")
-    )
+    facets: list[Any] = [sorted(s.value for s in flt.statuses), flt.tag, flt.q, flt.follow_up_due_by is not None]
+    if flt.contact is not None:  # appended only when used: cursors given before contacts stay valid
+        facets.append(flt.contact)
+    key = json.dumps(facets, separators=(",", ":"))
     return flt, limit, _one(params, "cursor"), key
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -14,6 +15,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    WithJsonSchema,
     model_serializer,
     model_validator,
 )
@@ -38,6 +40,7 @@ class UserRecord(UserOut):
 
     created_at: str
     last_login_at: str
+    timezone: str = "UTC"  # an IANA name the person chose (PATCH /api/user); their "today"
 
 
 class Status(StrEnum):
@@ -90,6 +93,13 @@ def _unique_tags(tags: list[str]) -> list[str]:
     return unique
 
 
+def _email(value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain.strip(".") or any(c.isspace() for c in value):
+        raise ValueError("must be an email address like sam@example.com")
+    return value
+
+
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_http_url)]
@@ -127,6 +137,22 @@ class _Editable(BaseModel):
     notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
 
 
+class Contact(BaseModel):
+    """A person at the employer or agency: who to write to about an application."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Text200
+    role: Annotated[str, StringConstraints(max_length=200)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    linkedin_url: Url | None = None
+    notes: Annotated[str, StringConstraints(max_length=2_000)] | None = None
+
+
+Contacts = Annotated[list[Contact], Field(max_length=20)]
+
+
 class ApplicationData(_Editable):
     """A complete, valid set of the fields a person fills in."""
 
@@ -134,6 +160,7 @@ class ApplicationData(_Editable):
     role: Text200
     status: Status = Status.WISHLIST
     tags: Annotated[list[Tag], Field(max_length=20), AfterValidator(_unique_tags)] = Field(default_factory=list)
+    contacts: Contacts = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _salary_range(self) -> ApplicationData:
@@ -149,10 +176,11 @@ class ApplicationPatch(_Editable):
     role: Text200 | None = None
     status: Status | None = None
     tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+    contacts: Contacts | None = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> ApplicationPatch:
-        for name in ("company", "role", "status"):
+        for name in ("company", "role", "status", "contacts"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -165,6 +193,7 @@ OUTPUT_ORDER = (
     "status",
     *OPTIONAL_FIELDS,
     "tags",
+    "contacts",
     "status_history",
     "created_at",
     "updated_at",
@@ -234,3 +263,197 @@ class Unhealthy(BaseModel):
     problems: list[str]
     stage: str | None
     version: str
+
+
+# ---- the person's settings ----------------------------------------------------------------------
+
+
+def _iana_zone(value: Any) -> Any:
+    """An IANA time zone name the zone database knows, e.g. Europe/Berlin."""
+    if not isinstance(value, str):
+        return value  # the str type reports it
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only PATCH /api/user and "today" need it
+
+    if not 1 <= len(value) <= 64 or not value.isascii() or not value.isprintable():
+        raise ValueError("must be an IANA time zone name like Europe/Berlin")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"{value!r} is not an IANA time zone name (like Europe/Berlin or UTC)") from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_iana_zone)]
+
+
+class UserPatch(BaseModel):
+    """PATCH /api/user: the settings a person may change."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    timezone: TimeZoneName
+
+
+# ---- interviews ---------------------------------------------------------------------------------
+
+
+class InterviewKind(StrEnum):
+    RECRUITER_CALL = "recruiter_call"
+    PHONE_SCREEN = "phone_screen"
+    TECHNICAL = "technical"
+    TAKE_HOME = "take_home"
+    ONSITE = "onsite"
+    BEHAVIORAL = "behavioral"
+    PANEL = "panel"
+    FINAL = "final"
+    OTHER = "other"
+
+
+class Outcome(StrEnum):
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+_RFC3339 = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+MAX_INTERVIEWS = 50
+
+
+def utc_instant(moment: dt.datetime) -> str:
+    """An aware datetime as stored and returned: UTC, milliseconds, `Z` (so the text sorts as the time)."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_rfc3339(value: str) -> dt.datetime:
+    """An RFC 3339 date-time with an offset (`Z` or +hh:mm), or ValueError."""
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        raise ValueError("must be an RFC 3339 date-time with an offset, like 2026-12-03T14:00:00+01:00")
+    day, clock, fraction, offset = match.groups()
+    micro = ("." + (fraction + "00000")[:6]) if fraction else ""  # Python reads at most microseconds
+    try:
+        moment = dt.datetime.fromisoformat(f"{day}T{clock}{micro}{offset.upper().replace('Z', '+00:00')}")
+        moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise ValueError("is not a valid date-time") from None
+    return moment
+
+
+def _starts_at(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 date-time with an offset, like 2026-12-03T14:00:00+01:00")
+    return utc_instant(parse_rfc3339(value.strip()))
+
+
+StartsAt = Annotated[
+    str, BeforeValidator(_starts_at), WithJsonSchema({"type": "string", "format": "date-time"}, mode="validation")
+]
+Duration = Annotated[int, Field(strict=True, ge=5, le=1440)]
+Interviewers = Annotated[list[Text200], Field(max_length=10)]
+
+
+class _InterviewEditable(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    location: Annotated[str, StringConstraints(max_length=200)] | None = None
+    meeting_url: Url | None = None
+    notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+
+
+class InterviewData(_InterviewEditable):
+    """A complete, valid set of the fields a person fills in for an interview."""
+
+    kind: InterviewKind
+    starts_at: StartsAt
+    duration_minutes: Duration = 60
+    interviewers: Interviewers = Field(default_factory=list)
+    outcome: Outcome = Outcome.PENDING
+
+
+class InterviewPatch(_InterviewEditable):
+    """A partial update of an interview: only the fields sent change; null clears an optional field."""
+
+    kind: InterviewKind | None = None
+    starts_at: StartsAt | None = None
+    duration_minutes: Duration | None = None
+    interviewers: Interviewers | None = None
+    outcome: Outcome | None = None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> InterviewPatch:
+        for name in ("kind", "starts_at", "duration_minutes", "interviewers", "outcome"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class Interview(InterviewData):
+    """A stored interview round of an application."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    application_id: str
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class InterviewList(BaseModel):
+    """GET /api/applications/{id}/interviews: every interview of the application, by starts_at."""
+
+    items: list[Interview]
+
+
+class AgendaItem(Interview):
+    """An interview on the person's agenda, with the application it belongs to."""
+
+    company: str
+    role: str
+
+
+class AgendaPage(BaseModel):
+    """GET /api/interviews: one page of the agenda, by starts_at, and the next page's cursor (null on the last)."""
+
+    items: list[AgendaItem]
+    next_cursor: str | None
+
+
+# ---- funnel statistics --------------------------------------------------------------------------
+
+FUNNEL_STAGES = (Status.APPLIED, Status.SCREENING, Status.INTERVIEWING, Status.OFFER, Status.ACCEPTED)
+Count = Annotated[int, Field(ge=0)]
+Ratio = Annotated[float, Field(ge=0)]
+
+
+class SourceStats(BaseModel):
+    total: Count
+    applied: Count
+    responded: Count
+    response_rate: Annotated[float, Field(ge=0, le=1)]
+
+
+class WeekCount(BaseModel):
+    week: Annotated[str, Field(pattern=r"^[0-9]{4}-W[0-9]{2}$")]
+    count: Count
+
+
+class InterviewStats(BaseModel):
+    total: Count
+    upcoming: Count
+    by_outcome: dict[Outcome, Count]
+
+
+class FunnelStats(ApplicationStats):
+    """GET /api/applications/stats: the counts of ApplicationStats, and the funnel (see README)."""
+
+    funnel: dict[Literal["applied", "screening", "interviewing", "offer", "accepted"], Count]
+    conversion: dict[Literal["screening", "interviewing", "offer", "accepted"], Ratio]
+    median_days_to_response: float | None
+    by_source: dict[str, SourceStats]
+    weekly_applied: list[WeekCount]
+    interviews: InterviewStats

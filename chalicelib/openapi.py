@@ -39,6 +39,10 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "Another user's application, like a missing one, is a 404.",
         "schema": {"type": "string", "pattern": ids.ID_PATTERN.pattern},
     },
+    "interview_id": {
+        "description": "The interview's id (a ULID). One of another application, like a missing one, is a 404.",
+        "schema": {"type": "string", "pattern": ids.ID_PATTERN.pattern},
+    },
 }
 
 
@@ -126,10 +130,37 @@ LIST_QUERY: tuple[dict[str, Any], ...] = (
     {
         "name": "follow_up_due",
         "in": "query",
-        "description": "`true`: only applications whose `next_follow_up_on` is today or earlier (UTC).",
+        "description": "`true`: only applications whose `next_follow_up_on` is today or earlier "
+        "(today in the person's time zone, `timezone` of GET /api/user).",
         "schema": {"type": "boolean"},
     },
+    {
+        "name": "contact",
+        "in": "query",
+        "description": "Only applications with a contact whose name or email contains this (case-insensitive).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+    },
 )
+_BOUND_TEXT = "A date (midnight in the person's time zone) or an RFC 3339 date-time with an offset."
+_BOUND: dict[str, Any] = {"schema": {"type": "string"}}
+AGENDA_QUERY: tuple[dict[str, Any], ...] = (
+    {
+        "name": "from",
+        "in": "query",
+        **_BOUND,
+        "description": "Start, inclusive (default: now). " + _BOUND_TEXT,
+    },
+    {
+        "name": "to",
+        "in": "query",
+        **_BOUND,
+        "description": "End, exclusive (default: 14 days after `from`). " + _BOUND_TEXT,
+    },
+    LIST_QUERY[0],
+    {**LIST_QUERY[1], "description": "`next_cursor` of the previous page, with the same `from` and `to`."},
+)
+INTERVIEW_ETAG = {**ETAG, "description": 'The interview\'s version, `"<id>.<version>"`: send it back in `If-Match`.'}
+NO_INTERVIEW = "No application with this id belongs to the signed-in user, or it has no interview with this id."
 
 # What every operation of a kind can answer, besides its own errors.
 UNSUPPORTED_MEDIA_TYPE = "The request's Content-Type is not application/json."
@@ -206,6 +237,18 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "gives a working one. Kept in the store: it holds in every container.",
     ),
     ("GET", "/api/user"): Op("The signed-in user's profile", "user", response=models.UserRecord),
+    ("PATCH", "/api/user"): Op(
+        "Change the user's settings: the time zone",
+        "user",
+        response=models.UserRecord,
+        request=models.UserPatch,
+        errors={
+            400: "The body is empty, not JSON or not an object.",
+            422: "`timezone` is missing or not an IANA time zone name, or a field is unknown.",
+        },
+        description="`timezone` (an IANA name such as `Europe/Berlin`; `UTC` until set) decides the person's "
+        "today: `follow_up_due`, the statistics' day windows and weeks, and the agenda's date bounds.",
+    ),
     ("DELETE", "/api/user"): Op(
         "Delete the account and all its applications",
         "user",
@@ -242,7 +285,78 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         },
     ),
     ("GET", "/api/applications/stats"): Op(
-        "Statistics over the signed-in user's applications", "applications", response=models.ApplicationStats
+        "Statistics over the signed-in user's applications: counts, the funnel, sources, weeks, interviews",
+        "applications",
+        response=models.FunnelStats,
+        description="Every definition is in the README's Statistics section. Days and weeks are the "
+        "person's, in their time zone.",
+    ),
+    ("POST", "/api/applications/{app_id}/interviews"): Op(
+        "Add an interview round to an application",
+        "interviews",
+        status=201,
+        response=models.Interview,
+        request=models.InterviewData,
+        errors={
+            400: "The body is empty, not JSON or not an object.",
+            404: "No application with this id belongs to the signed-in user.",
+            409: "The application already has 50 interviews.",
+            413: "The body is larger than 256 KiB.",
+            422: "Fields are missing, unknown or invalid; `errors` names each one.",
+        },
+        response_headers={
+            "Location": {"description": "The new interview's URL.", "required": True, "schema": {"type": "string"}},
+            "ETag": INTERVIEW_ETAG,
+        },
+        description="`starts_at` takes any offset and is stored and returned in UTC (`Z`).",
+    ),
+    ("GET", "/api/applications/{app_id}/interviews"): Op(
+        "An application's interviews, by starts_at",
+        "interviews",
+        response=models.InterviewList,
+        errors={404: "No application with this id belongs to the signed-in user."},
+    ),
+    ("GET", "/api/applications/{app_id}/interviews/{interview_id}"): Op(
+        "One interview",
+        "interviews",
+        response=models.Interview,
+        errors={404: NO_INTERVIEW},
+        response_headers={"ETag": INTERVIEW_ETAG},
+    ),
+    ("PATCH", "/api/applications/{app_id}/interviews/{interview_id}"): Op(
+        "Change some fields of an interview",
+        "interviews",
+        response=models.Interview,
+        request=models.InterviewPatch,
+        errors={
+            400: "The body is empty, not JSON or not an object, or If-Match is malformed.",
+            404: NO_INTERVIEW,
+            409: "Other requests kept changing the interview; try again.",
+            412: "If-Match names a version that is no longer current; nothing changed.",
+            422: "Fields are unknown or invalid, or the result would be; `errors` names each one.",
+        },
+        headers=(IF_MATCH,),
+        response_headers={"ETag": INTERVIEW_ETAG},
+    ),
+    ("DELETE", "/api/applications/{app_id}/interviews/{interview_id}"): Op(
+        "Delete an interview",
+        "interviews",
+        status=204,
+        errors={
+            400: "If-Match is malformed.",
+            404: NO_INTERVIEW,
+            412: "If-Match names a version that is no longer current; nothing was deleted.",
+        },
+        headers=(IF_MATCH,),
+    ),
+    ("GET", "/api/interviews"): Op(
+        "The agenda: interviews across applications in a window, by starts_at",
+        "interviews",
+        response=models.AgendaPage,
+        errors={400: "A query parameter is malformed, repeated or unknown, or `to` is not after `from`."},
+        query=AGENDA_QUERY,
+        description="Interviews whose `starts_at` is in [`from`, `to`), each with its application's company "
+        "and role; by default from now for 14 days.",
     ),
     ("GET", "/api/applications/{app_id}"): Op(
         "One application",
@@ -442,6 +556,7 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             {"name": "auth", "description": "Signing in."},
             {"name": "user", "description": "The signed-in account."},
             {"name": "applications", "description": "The signed-in user's job applications."},
+            {"name": "interviews", "description": "Interview rounds of applications, and the agenda across them."},
             {"name": "cors", "description": "Preflights, one per path."},
         ],
         "paths": paths,

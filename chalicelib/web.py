@@ -37,6 +37,7 @@ from chalicelib.clock import Now
 from chalicelib.cors import add_vary_origin
 from chalicelib.errors import (
     ApiError,
+    BadRequest,
     Conflict,
     NotFound,
     PreconditionFailed,
@@ -46,7 +47,16 @@ from chalicelib.errors import (
     ValidationFailed,
 )
 from chalicelib.jwt_secret import SecretUnavailable, jwt_secret
-from chalicelib.store.base import ApplicationNotFound, Session, SessionEnded, Store, UserNotFound, is_outage
+from chalicelib.store.base import (
+    ApplicationNotFound,
+    InterviewNotFound,
+    Session,
+    SessionEnded,
+    Store,
+    TooManyInterviews,
+    UserNotFound,
+    is_outage,
+)
 from chalicelib.store.factory import store_for
 from chalicelib.tokens import Identity
 
@@ -164,13 +174,23 @@ class Call:
 # ---- domain errors -> statuses: the one table ----------------------------------------------------
 
 
+# What each validated body is, for "is not a field of ..." (by the pydantic model's name).
+_BODIES = {
+    "ApplicationData": "an application",
+    "ApplicationPatch": "an application",
+    "InterviewData": "an interview",
+    "InterviewPatch": "an interview",
+    "UserPatch": "the user settings",
+}
+
+
 def _validation_failed(exc: ValidationError) -> ValidationFailed:
     errors = []
     for err in exc.errors(include_url=False, include_input=False):
         field = ".".join(str(p) for p in err["loc"])
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            message = "is not a field of an application"
+            message = f"is not a field of {_BODIES.get(exc.title, 'this request')}"
         elif not field:  # a model-level rule names its field in the message
             field = message.split(" ", 1)[0]
         errors.append({"field": field or "body", "message": message})
@@ -186,6 +206,15 @@ def _stale(exc: tracker.Stale) -> PreconditionFailed:
     )
 
 
+def _stale_interview(exc: tracker.StaleInterview) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"The interview changed since you read it (it is now version {exc.version}); "
+        "GET it again and reapply your change.",
+        field="If-Match",
+        headers={"ETag": etag(exc.app_id, exc.version)},
+    )
+
+
 ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
     UserNotFound: lambda _: Unauthorized("This account no longer exists; sign in again to start a new one."),
     SessionEnded: lambda _: Unauthorized(
@@ -193,6 +222,14 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
     ),
     ApplicationNotFound: lambda exc: NotFound(f"No application with id {str(exc)[:40]!r}.", field="id"),
     tracker.Stale: _stale,
+    tracker.StaleInterview: _stale_interview,
+    InterviewNotFound: lambda exc: NotFound(
+        f"No interview with id {str(exc)[:40]!r} on this application.", field="interview_id"
+    ),
+    TooManyInterviews: lambda _: Conflict(
+        "This application already has 50 interviews, the most it may have; delete one first.", field="interviews"
+    ),
+    tracker.BadWindow: lambda exc: BadRequest(str(exc), field="to"),
     tracker.Busy: lambda _: Conflict(
         "The application is being changed by other requests right now; try again.", field="id"
     ),

@@ -60,6 +60,13 @@ AUTHENTICATED = [
     ("DELETE", f"/api/applications/{ID}", None),
     ("POST", "/auth/logout", None),
     ("DELETE", "/api/user", None),
+    ("PATCH", "/api/user", {"timezone": "Europe/Berlin"}),
+    ("GET", f"/api/applications/{ID}/interviews", None),
+    ("POST", f"/api/applications/{ID}/interviews", {"kind": "technical", "starts_at": "2026-12-03T14:00:00Z"}),
+    ("GET", f"/api/applications/{ID}/interviews/{ID}", None),
+    ("PATCH", f"/api/applications/{ID}/interviews/{ID}", {"notes": "x"}),
+    ("DELETE", f"/api/applications/{ID}/interviews/{ID}", None),
+    ("GET", "/api/interviews", None),
 ]
 
 
@@ -68,7 +75,7 @@ def test_the_list_of_authenticated_routes_is_every_route_that_needs_a_token() ->
 
     document = openapi.document(app_module.app.routes)
     secured = {
-        (method.upper(), path.replace("{app_id}", ID))
+        (method.upper(), path.replace("{app_id}", ID).replace("{interview_id}", ID))
         for path, item in document["paths"].items()
         for method, op in item.items()
         if op.get("security")

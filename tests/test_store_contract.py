@@ -90,6 +90,7 @@ def test_sign_in_creates_then_updates_the_profile(store: Store) -> None:
         "picture": "https://example.com/p.png",
         "created_at": NOW,
         "last_login_at": LATER,
+        "timezone": "UTC",
     }
     assert store.get_user(who.id) == updated
 

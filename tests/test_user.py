@@ -56,6 +56,7 @@ def test_signed_in_user_is_returned(client: Client, issuer: GoogleIssuer) -> Non
         "picture": "https://lh3.googleusercontent.com/a/jane",
         "created_at": profile["created_at"],
         "last_login_at": profile["created_at"],
+        "timezone": "UTC",
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", profile["created_at"])
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED

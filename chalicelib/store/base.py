@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from chalicelib.models import Application, Status, UserOut, UserRecord
+from chalicelib.models import AgendaItem, Application, Interview, Status, UserOut, UserRecord
 
 # Revoked tokens kept on a profile, at most: past this the oldest are folded into the cut-off
 # (which also ends the other sessions begun before them), so a profile item stays small.
@@ -33,6 +33,14 @@ class SessionEnded(StoreError):
 
 class ApplicationNotFound(StoreError):
     """No application with that id for that user."""
+
+
+class InterviewNotFound(StoreError):
+    """No interview with that id on that application of that user."""
+
+
+class TooManyInterviews(StoreError):
+    """The application already has MAX_INTERVIEWS interviews."""
 
 
 class VersionConflict(StoreError):
@@ -138,6 +146,22 @@ class ListFilter:
     tag: str | None = None  # matched case-insensitively against each tag
     q: str | None = None  # lowercase; a substring of company or role, case-insensitively
     follow_up_due_by: dt.date | None = None  # next_follow_up_on set and on or before this date
+    contact: str | None = None  # lowercase; a substring of a contact's name or email, case-insensitively
+
+
+@dataclass(frozen=True)
+class AgendaPage:
+    items: Sequence[AgendaItem]  # by starts_at, then id
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Everything:
+    """One pass over a user's data, for statistics: the profile, every application and interview."""
+
+    profile: UserRecord
+    applications: Sequence[Application]
+    interviews: Sequence[Interview]
 
 
 @dataclass(frozen=True)
@@ -220,6 +244,64 @@ class Store(Protocol):
 
     def all_applications(self, user_id: str, session: Session | None = None) -> Sequence[Application]:
         """Every application of the user (for statistics), or UserNotFound / SessionEnded."""
+        ...
+
+    def set_timezone(self, user_id: str, timezone: str, session: Session | None = None) -> UserRecord:
+        """Set the profile's time zone; the profile, or UserNotFound / SessionEnded."""
+        ...
+
+    def everything(self, user_id: str, session: Session | None = None) -> Everything:
+        """The profile, every application and every interview, in one pass; UserNotFound / SessionEnded."""
+        ...
+
+    # -- interviews: each belongs to one application; MAX_INTERVIEWS per application --------------
+
+    def create_interview(self, user_id: str, interview: Interview, session: Session | None = None) -> None:
+        """Store a new interview (version 1) of interview.application_id.
+
+        UserNotFound / SessionEnded / ApplicationNotFound / TooManyInterviews.
+        """
+        ...
+
+    def get_interview(self, user_id: str, app_id: str, interview_id: str, session: Session | None = None) -> Interview:
+        """UserNotFound / SessionEnded / ApplicationNotFound / InterviewNotFound (checked in that order)."""
+        ...
+
+    def list_interviews(self, user_id: str, app_id: str, session: Session | None = None) -> Sequence[Interview]:
+        """Every interview of the application by starts_at (then id); UserNotFound / SessionEnded / ApplicationNotFound."""
+        ...
+
+    def replace_interview(
+        self, user_id: str, interview: Interview, expected_version: int, session: Session | None = None
+    ) -> None:
+        """Write `interview` (version expected_version + 1) only if the stored one is expected_version.
+
+        UserNotFound / SessionEnded / ApplicationNotFound / InterviewNotFound / VersionConflict.
+        """
+        ...
+
+    def delete_interview(
+        self,
+        user_id: str,
+        app_id: str,
+        interview_id: str,
+        expected_version: int | None,
+        session: Session | None = None,
+    ) -> None:
+        """UserNotFound / SessionEnded / ApplicationNotFound / InterviewNotFound / VersionConflict."""
+        ...
+
+    def agenda(
+        self,
+        user_id: str,
+        start: str,
+        end: str,
+        limit: int,
+        after: tuple[str, str] | None,
+        session: Session | None = None,
+    ) -> AgendaPage:
+        """Up to `limit` interviews whose starts_at is in [start, end) (UTC instants as stored), by
+        starts_at then id, after the (starts_at, id) `after` when given; UserNotFound / SessionEnded."""
         ...
 
     def count_hit(self, key: str, window_start: int, expires_at: int) -> int:

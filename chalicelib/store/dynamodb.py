@@ -8,8 +8,21 @@ Items, all under PK = "USER#<user id>":
                        read: version, status, tags_lc, company_lc, role_lc, next_follow_up_on
   SK = "IDEM#<hash>"   a create sent with an Idempotency-Key: fingerprint, response, created_s and
                        expires_at (the table's TTL attribute)
+  SK = "IV#<app id>#<interview id>"
+                       an interview: `doc` (JSON), version, starts_at. Its application's item keeps
+                       `iv_count` (how many) and `iv_seq` (bumped by every interview write, which is
+                       conditional on the application's version and iv_seq)
+  SK = "AGENDA#<starts_at>#<interview id>"
+                       the same interview on the person's agenda: `doc`, plus the application's
+                       company and role (copied; rewritten in the transaction that renames the
+                       application). starts_at is UTC with milliseconds and `Z`, so the keys sort
+                       by time and the agenda of [from, to) is one Query: SK BETWEEN
+                       "AGENDA#<from>" AND "AGENDA#<to>" (a key at exactly <to> sorts after
+                       "AGENDA#<to>", so it is left out)
 
 Application ids are ULIDs, so "APP#" keys sort by creation and a descending Query is newest first.
+"AGENDA#" < "APP#" < "IDEM#" < "IV#" < "PROFILE": statistics read SK BETWEEN "APP#" AND "PROFILE",
+one pass over the applications, their interviews and the profile (and no agenda copies).
 
     python -m chalicelib.store.dynamodb create-table [--table NAME] [--endpoint-url URL] [--region R]
 """
@@ -18,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import random
 import sys
 import time
@@ -28,16 +42,20 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.models import Application, UserOut, UserRecord
+from chalicelib.models import MAX_INTERVIEWS, AgendaItem, Application, Interview, UserOut, UserRecord
 from chalicelib.store.base import (
+    AgendaPage,
     ApplicationNotFound,
+    Everything,
     IdempotencyKeyTaken,
     IdempotentCreate,
+    InterviewNotFound,
     ListFilter,
     Page,
     Session,
     SessionEnded,
     Sessions,
+    TooManyInterviews,
     UserNotFound,
     VersionConflict,
 )
@@ -61,6 +79,10 @@ TTL_ATTRIBUTE = "expires_at"
 PROFILE = "PROFILE"
 APP = "APP#"
 IDEM = "IDEM#"
+IV = "IV#"
+AGENDA = "AGENDA#"
+# DynamoDB's limit on the actions of one transaction.
+_TRANSACTION_MAX = 100
 _BATCH_WRITE_MAX = 25
 # DynamoDB applies Limit before the filter: a filtered listing reads this many items per call so
 # that a selective filter still needs few round trips.
@@ -132,9 +154,21 @@ def _app_item(key: Item, app: Application) -> Item:
         "company_lc": _s(app.company.lower()),
         "role_lc": _s(app.role.lower()),
     }
+    if app.contacts:
+        # One string: a contact search is a substring; "\n" never appears in a search (inputs refuses it).
+        item["contacts_lc"] = _s("\n".join(v.lower() for c in app.contacts for v in (c.name, c.email) if v))
     if app.next_follow_up_on is not None:
         item["next_follow_up_on"] = _s(app.next_follow_up_on.isoformat())
     return item
+
+
+def _agenda_sk(interview: tuple[str, str]) -> str:
+    """The agenda key of the interview (starts_at, id)."""
+    return f"{AGENDA}{interview[0]}#{interview[1]}"
+
+
+def _same_doc(old: Item, new: Item) -> bool:
+    return old.get("doc") == new["doc"]
 
 
 def _application(item: Item) -> Application:
@@ -196,6 +230,9 @@ def _filter(flt: ListFilter) -> tuple[str, dict[str, str], Item]:
     if flt.q:  # an empty q matches everything, as in ListFilter.matches
         clauses.append("(contains(company_lc, :q) OR contains(role_lc, :q))")
         values[":q"] = _s(flt.q)
+    if flt.contact is not None:
+        clauses.append("contains(contacts_lc, :contact)")  # false when the attribute is absent
+        values[":contact"] = _s(flt.contact)
     if flt.follow_up_due_by is not None:
         clauses.append("next_follow_up_on <= :due")  # false when the attribute is absent
         values[":due"] = _s(flt.follow_up_due_by.isoformat())
@@ -463,9 +500,18 @@ class DynamoStore:
             raise RuntimeError(f"application id {app.id} is already taken")  # ids are random: a bug, not a state
 
     def get_application(self, user_id: str, app_id: str, session: Session | None = None) -> Application:
-        profile_key, app_key = self._key(user_id, PROFILE), self._key(user_id, APP + app_id)
+        found = self._read(user_id, APP + app_id)
+        _checked_profile(found.get(PROFILE), user_id, session)
+        app = found.get(APP + app_id)
+        if app is None:
+            raise ApplicationNotFound(app_id)
+        return _application(app)
+
+    def _read(self, user_id: str, *sort_keys: str) -> dict[str, Item]:
+        """The profile and these items of the user that exist, by sort key: one BatchGetItem."""
+        keys = [self._key(user_id, sk) for sk in (PROFILE, *sort_keys)]
         # BatchGetItem, not TransactGetItems: plain reads never collide with a concurrent write.
-        request: dict[str, Any] = {self.table_name: {"Keys": [profile_key, app_key], "ConsistentRead": True}}
+        request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
         found: dict[str, Item] = {}
         for attempt in range(_ATTEMPTS):
             out = self.client.batch_get_item(RequestItems=request)
@@ -476,56 +522,133 @@ class DynamoStore:
             _pause(attempt)
         else:
             raise RuntimeError(f"DynamoDB kept reads of {user_id} unprocessed")
-        _checked_profile(found.get(PROFILE), user_id, session)
-        app = found.get(APP + app_id)
-        if app is None:
-            raise ApplicationNotFound(app_id)
-        return _application(app)
+        return found
 
     def replace_application(self, user_id: str, app: Application, expected_version: int) -> None:
         item = _app_item(self._key(user_id, APP + app.id), app)
-        try:
-            _retry_conflicts(
-                lambda: self.client.put_item(
-                    TableName=self.table_name,
-                    Item=item,
-                    ConditionExpression="version = :expected",
-                    ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        for _ in range(_ATTEMPTS):
+            try:
+                # The common case, one PutItem: an application without interviews (a Put would
+                # drop iv_count and iv_seq, and a rename must reach the agenda copies).
+                _retry_conflicts(
+                    lambda: self.client.put_item(
+                        TableName=self.table_name,
+                        Item=item,
+                        ConditionExpression="version = :expected AND (attribute_not_exists(iv_count) OR iv_count = :zero)",
+                        ExpressionAttributeValues={":expected": {"N": str(expected_version)}, ":zero": {"N": "0"}},
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    )
                 )
-            )
-        except ClientError as err:
-            if not _condition_failed(err):
-                raise
-            old = _old_item(err)
+                return
+            except ClientError as err:
+                if not _condition_failed(err):
+                    raise
+                old = _old_item(err)
             if old is None:
                 raise ApplicationNotFound(app.id) from None
-            if old["doc"] == item["doc"]:
+            if _same_doc(old, item):
                 return  # botocore retried after our write landed (its answer was lost): done
-            raise VersionConflict(int(old["version"]["N"])) from None
+            if int(old["version"]["N"]) != expected_version:
+                raise VersionConflict(int(old["version"]["N"])) from None
+            if self._replace_with_interviews(user_id, app, item, old):
+                return
+        raise VersionConflict(expected_version)  # interviews kept changing: the caller reads again
+
+    def _replace_with_interviews(self, user_id: str, app: Application, item: Item, old: Item) -> bool:
+        """Replace an application that has interviews, keeping its counters; a rename also rewrites
+        the agenda copies, in one transaction conditional on iv_seq (no interview write in between).
+        False when that condition failed."""
+        seq = old.get("iv_seq", {"N": "0"})
+        item = {**item, "iv_count": old["iv_count"], "iv_seq": seq}
+        actions: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": item,
+                    "ConditionExpression": "version = :expected AND iv_seq = :seq",
+                    "ExpressionAttributeValues": {":expected": old["version"], ":seq": seq},
+                }
+            }
+        ]
+        before = Application.model_validate_json(old["doc"]["S"])
+        if (before.company, before.role) != (app.company, app.role):
+            for interview in self._interview_keys(user_id, app.id):
+                actions.append(
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": self._key(user_id, _agenda_sk(interview)),
+                            "UpdateExpression": "SET company = :company, #role = :role",
+                            "ExpressionAttributeNames": {"#role": "role"},
+                            "ExpressionAttributeValues": {":company": _s(app.company), ":role": _s(app.role)},
+                        }
+                    }
+                )
+        return self._transact(actions) is None
+
+    def _interview_keys(self, user_id: str, app_id: str) -> list[tuple[str, str]]:
+        """(starts_at, id) of every interview of the application."""
+        found = self._items(
+            {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :iv)",
+                "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}"), ":iv": _s(f"{IV}{app_id}#")},
+                "ProjectionExpression": "SK, starts_at",
+                "ConsistentRead": True,
+            }
+        )
+        return [(item["starts_at"]["S"], item["SK"]["S"].rsplit("#", 1)[1]) for item in found]
 
     def delete_application(
         self, user_id: str, app_id: str, expected_version: int | None, session: Session | None = None
     ) -> None:
-        delete: DeleteTypeDef = {
-            "TableName": self.table_name,
-            "Key": self._key(user_id, APP + app_id),
-            "ConditionExpression": "attribute_exists(PK)",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        if expected_version is not None:
-            delete["ConditionExpression"] = "version = :expected"
-            delete["ExpressionAttributeValues"] = {":expected": {"N": str(expected_version)}}
-        failed = self._transact([{"ConditionCheck": self._live_profile(user_id, session)}, {"Delete": delete}])
-        if failed is None:
-            return
-        if failed[0] is not None:
-            _checked_profile(failed[0], user_id, session)
-            raise UserNotFound(user_id)
-        old = failed[1]
-        if not old:
-            raise ApplicationNotFound(app_id)
-        raise VersionConflict(int(old["version"]["N"]))
+        """One transaction with the application's interviews and their agenda copies; an application
+        with MAX_INTERVIEWS has one more than fits, deleted just after (see _delete_rest)."""
+        condition = "attribute_exists(PK)" if expected_version is None else "version = :expected"
+        values: Item = {} if expected_version is None else {":expected": {"N": str(expected_version)}}
+        interviews: list[tuple[str, str]] = []
+        seq: AttributeValueTypeDef | None = None  # set once the application is known to have interviews
+        for _ in range(_ATTEMPTS):
+            delete: DeleteTypeDef = {
+                "TableName": self.table_name,
+                "Key": self._key(user_id, APP + app_id),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+            if seq is None:
+                delete["ConditionExpression"] = condition + " AND (attribute_not_exists(iv_count) OR iv_count = :zero)"
+                delete["ExpressionAttributeValues"] = {**values, ":zero": {"N": "0"}}
+            else:
+                delete["ConditionExpression"] = condition + " AND iv_seq = :seq"
+                delete["ExpressionAttributeValues"] = {**values, ":seq": seq}
+            actions: list[TransactWriteItemTypeDef] = [
+                {"ConditionCheck": self._live_profile(user_id, session)},
+                {"Delete": delete},
+            ]
+            keys = [self._key(user_id, sk) for i in interviews for sk in (f"{IV}{app_id}#{i[1]}", _agenda_sk(i))]
+            now, rest = keys[: _TRANSACTION_MAX - 2], keys[_TRANSACTION_MAX - 2 :]
+            actions.extend({"Delete": {"TableName": self.table_name, "Key": key}} for key in now)
+            failed = self._transact(actions)
+            if failed is None:
+                self._delete_rest(user_id, rest)
+                return
+            if failed[0] is not None:
+                _checked_profile(failed[0], user_id, session)
+                raise UserNotFound(user_id)
+            old = failed[1]
+            if not old:
+                raise ApplicationNotFound(app_id)
+            if expected_version is not None and int(old["version"]["N"]) != expected_version:
+                raise VersionConflict(int(old["version"]["N"]))
+            # It has interviews (or they changed since we read them): read them, then try again. The
+            # condition on iv_seq (read before them) fails if an interview is written in between.
+            seq = old.get("iv_seq", {"N": "0"})
+            interviews = self._interview_keys(user_id, app_id)
+        raise RuntimeError(f"the interviews of {app_id} keep changing while it is deleted")
+
+    def _delete_rest(self, user_id: str, keys: Sequence[Item]) -> None:
+        """Items of an application deleted by the transaction before (at most the last interview's two)."""
+        for key in keys:
+            self.client.delete_item(TableName=self.table_name, Key=key)
 
     def list_applications(
         self, user_id: str, flt: ListFilter, limit: int, after_id: str | None, session: Session | None = None
@@ -571,6 +694,273 @@ class DynamoStore:
         )
         _checked_profile(next((item for item in items if item["SK"]["S"] == PROFILE), None), user_id, session)
         return [_application(item) for item in items if item["SK"]["S"].startswith(APP)]
+
+    # -- the person's settings and statistics ---------------------------------------------------
+
+    def set_timezone(self, user_id: str, timezone: str, session: Session | None = None) -> UserRecord:
+        check = self._live_profile(user_id, session)
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": check["Key"],
+            "UpdateExpression": "SET #tz = :tz",
+            "ConditionExpression": check["ConditionExpression"],
+            "ExpressionAttributeNames": {"#tz": "timezone", **check.get("ExpressionAttributeNames", {})},
+            "ExpressionAttributeValues": {":tz": _s(timezone), **check.get("ExpressionAttributeValues", {})},
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        try:
+            out = _retry_conflicts(lambda: self.client.update_item(**update))
+        except ClientError as err:
+            if not _condition_failed(err):
+                raise
+            _checked_profile(_old_item(err), user_id, session)
+            raise UserNotFound(user_id) from None
+        return _user(out["Attributes"])
+
+    def everything(self, user_id: str, session: Session | None = None) -> Everything:
+        # "APP#" < "IDEM#" < "IV#" < "PROFILE": one Query reads the applications, their interviews
+        # and the profile (the agenda copies sort before "APP#" and are not read).
+        items = self._items(
+            {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "PK = :pk AND SK BETWEEN :app AND :profile",
+                "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}"), ":app": _s(APP), ":profile": _s(PROFILE)},
+                "ProjectionExpression": "SK, doc, #deleting, sessions_after, revoked, id, email, #name, picture, "
+                "created_at, last_login_at, #tz",
+                "ExpressionAttributeNames": {"#deleting": "deleting", "#name": "name", "#tz": "timezone"},
+                "ConsistentRead": True,
+            }
+        )
+        apps: list[Application] = []
+        interviews: list[Interview] = []
+        profile: Item | None = None
+        for item in items:
+            sk = item["SK"]["S"]
+            if sk.startswith(APP):
+                apps.append(_application(item))
+            elif sk.startswith(IV):
+                interviews.append(Interview.model_validate_json(item["doc"]["S"]))
+            elif sk == PROFILE:
+                profile = item
+        user = _user(_checked_profile(profile, user_id, session))
+        apps.reverse()  # newest first, as all_applications
+        return Everything(user, apps, interviews)
+
+    # -- interviews ------------------------------------------------------------------------------
+
+    def _application_for_interview(
+        self, user_id: str, app_id: str, session: Session | None, *sort_keys: str
+    ) -> tuple[Item, dict[str, Item]]:
+        """The live application item (else UserNotFound / SessionEnded / ApplicationNotFound) and
+        what else was read with it."""
+        found = self._read(user_id, APP + app_id, *sort_keys)
+        _checked_profile(found.get(PROFILE), user_id, session)
+        app = found.get(APP + app_id)
+        if app is None:
+            raise ApplicationNotFound(app_id)
+        return app, found
+
+    def _bump_application(self, user_id: str, app: Item, count_change: int) -> TransactWriteItemTypeDef:
+        """The transaction action every interview write carries: the application is still the version
+        whose company and role were copied, no other interview write came in between, and iv_seq moves."""
+        seq = int(app.get("iv_seq", {"N": "0"})["N"])
+        count = int(app.get("iv_count", {"N": "0"})["N"])
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"PK": app["PK"], "SK": app["SK"]},
+                "UpdateExpression": "SET iv_count = :count, iv_seq = :next",
+                "ConditionExpression": "version = :version AND "
+                + ("iv_seq = :seq" if "iv_seq" in app else "attribute_not_exists(iv_seq)"),
+                "ExpressionAttributeValues": {
+                    ":count": {"N": str(count + count_change)},
+                    ":next": {"N": str(seq + 1)},
+                    ":version": app["version"],
+                    **({":seq": app["iv_seq"]} if "iv_seq" in app else {}),
+                },
+            }
+        }
+
+    def _interview_items(self, user_id: str, interview: Interview, app: Item) -> tuple[Item, Item]:
+        doc = _s(interview.model_dump_json())
+        before = _application(app)
+        stored: Item = {
+            **self._key(user_id, f"{IV}{interview.application_id}#{interview.id}"),
+            "doc": doc,
+            "version": {"N": str(interview.version)},
+            "starts_at": _s(interview.starts_at),
+        }
+        agenda: Item = {
+            **self._key(user_id, _agenda_sk((interview.starts_at, interview.id))),
+            "doc": doc,
+            "company": _s(before.company),
+            "role": _s(before.role),
+        }
+        return stored, agenda
+
+    def _interview_write(
+        self, user_id: str, interview_id: str, session: Session | None, actions: list[TransactWriteItemTypeDef]
+    ) -> bool:
+        """Run an interview write (the profile check first, the application's bump second): True when it
+        committed, False when the application changed meanwhile (read again); the other failures raised."""
+        failed = self._transact([{"ConditionCheck": self._live_profile(user_id, session)}, *actions])
+        if failed is None:
+            return True
+        if failed[0] is not None:
+            _checked_profile(failed[0], user_id, session)
+            raise UserNotFound(user_id)
+        if failed[1] is not None:
+            return False
+        seen = failed[2]
+        if not seen:
+            raise InterviewNotFound(interview_id)
+        raise VersionConflict(int(seen["version"]["N"]))
+
+    def create_interview(self, user_id: str, interview: Interview, session: Session | None = None) -> None:
+        for attempt in range(_ATTEMPTS):
+            app, _ = self._application_for_interview(user_id, interview.application_id, session)
+            if int(app.get("iv_count", {"N": "0"})["N"]) >= MAX_INTERVIEWS:
+                raise TooManyInterviews(interview.application_id)
+            stored, agenda = self._interview_items(user_id, interview, app)
+            actions: list[TransactWriteItemTypeDef] = [
+                self._bump_application(user_id, app, +1),
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": stored,
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+                {"Put": {"TableName": self.table_name, "Item": agenda}},
+            ]
+            if self._interview_write(user_id, interview.id, session, actions):
+                return
+            _pause(attempt)
+        raise RuntimeError(f"application {interview.application_id} keeps changing")
+
+    def get_interview(self, user_id: str, app_id: str, interview_id: str, session: Session | None = None) -> Interview:
+        sk = f"{IV}{app_id}#{interview_id}"
+        _, found = self._application_for_interview(user_id, app_id, session, sk)
+        if sk not in found:
+            raise InterviewNotFound(interview_id)
+        return Interview.model_validate_json(found[sk]["doc"]["S"])
+
+    def list_interviews(self, user_id: str, app_id: str, session: Session | None = None) -> Sequence[Interview]:
+        self._application_for_interview(user_id, app_id, session)
+        found = self._items(
+            {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :iv)",
+                "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}"), ":iv": _s(f"{IV}{app_id}#")},
+                "ProjectionExpression": "doc",
+                "ConsistentRead": True,
+            }
+        )
+        interviews = [Interview.model_validate_json(item["doc"]["S"]) for item in found]
+        return sorted(interviews, key=lambda i: (i.starts_at, i.id))
+
+    def _interview_and_application(
+        self, user_id: str, app_id: str, interview_id: str, session: Session | None
+    ) -> tuple[Item, Item]:
+        sk = f"{IV}{app_id}#{interview_id}"
+        app, found = self._application_for_interview(user_id, app_id, session, sk)
+        if sk not in found:
+            raise InterviewNotFound(interview_id)
+        return app, found[sk]
+
+    def replace_interview(
+        self, user_id: str, interview: Interview, expected_version: int, session: Session | None = None
+    ) -> None:
+        for attempt in range(_ATTEMPTS):
+            app, old = self._interview_and_application(user_id, interview.application_id, interview.id, session)
+            stored, agenda = self._interview_items(user_id, interview, app)
+            if int(old["version"]["N"]) != expected_version:
+                if old["doc"] == stored["doc"]:
+                    return  # an earlier attempt landed
+                raise VersionConflict(int(old["version"]["N"]))
+            actions: list[TransactWriteItemTypeDef] = [
+                self._bump_application(user_id, app, 0),
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": stored,
+                        "ConditionExpression": "version = :expected",
+                        "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+            ]
+            if old["starts_at"]["S"] != interview.starts_at:
+                old_agenda = self._key(user_id, _agenda_sk((old["starts_at"]["S"], interview.id)))
+                actions.append({"Delete": {"TableName": self.table_name, "Key": old_agenda}})
+            actions.append({"Put": {"TableName": self.table_name, "Item": agenda}})
+            if self._interview_write(user_id, interview.id, session, actions):
+                return
+            _pause(attempt)
+        raise RuntimeError(f"application {interview.application_id} keeps changing")
+
+    def delete_interview(
+        self,
+        user_id: str,
+        app_id: str,
+        interview_id: str,
+        expected_version: int | None,
+        session: Session | None = None,
+    ) -> None:
+        for attempt in range(_ATTEMPTS):
+            app, old = self._interview_and_application(user_id, app_id, interview_id, session)
+            if expected_version is not None and int(old["version"]["N"]) != expected_version:
+                raise VersionConflict(int(old["version"]["N"]))
+            delete: DeleteTypeDef = {
+                "TableName": self.table_name,
+                "Key": {"PK": old["PK"], "SK": old["SK"]},
+                "ConditionExpression": "version = :seen",
+                "ExpressionAttributeValues": {":seen": old["version"]},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+            agenda_key = self._key(user_id, _agenda_sk((old["starts_at"]["S"], interview_id)))
+            actions: list[TransactWriteItemTypeDef] = [
+                self._bump_application(user_id, app, -1),
+                {"Delete": delete},
+                {"Delete": {"TableName": self.table_name, "Key": agenda_key}},
+            ]
+            if self._interview_write(user_id, interview_id, session, actions):
+                return
+            _pause(attempt)
+        raise RuntimeError(f"application {app_id} keeps changing")
+
+    def agenda(
+        self,
+        user_id: str,
+        start: str,
+        end: str,
+        limit: int,
+        after: tuple[str, str] | None,
+        session: Session | None = None,
+    ) -> AgendaPage:
+        self._require_user(user_id, session)
+        query: QueryInputTypeDef = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :from AND :to",
+            "ExpressionAttributeValues": {
+                ":pk": _s(f"USER#{user_id}"),
+                ":from": _s(AGENDA + start),
+                ":to": _s(AGENDA + end),
+            },
+            "ConsistentRead": True,
+            "Limit": limit + 1,
+        }
+        if after is not None:
+            query["ExclusiveStartKey"] = self._key(user_id, _agenda_sk(after))
+        found = list(itertools.islice(self._items(query), limit + 1))
+        items = [
+            AgendaItem.model_validate(
+                {**json.loads(item["doc"]["S"]), "company": item["company"]["S"], "role": item["role"]["S"]}
+            )
+            for item in found[:limit]
+        ]
+        return AgendaPage(items=items, has_more=len(found) > limit)
 
 
 # -- the table ---------------------------------------------------------------------------------

@@ -15,16 +15,20 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from chalicelib.models import Application, UserOut, UserRecord
+from chalicelib.models import MAX_INTERVIEWS, AgendaItem, Application, Interview, UserOut, UserRecord
 from chalicelib.store.base import (
+    AgendaPage,
     ApplicationNotFound,
+    Everything,
     IdempotencyKeyTaken,
     IdempotentCreate,
+    InterviewNotFound,
     ListFilter,
     Page,
     Session,
     SessionEnded,
     Sessions,
+    TooManyInterviews,
     UserNotFound,
     VersionConflict,
 )
@@ -38,7 +42,8 @@ CREATE TABLE IF NOT EXISTS users (
     created_at TEXT NOT NULL,
     last_login_at TEXT NOT NULL,
     sessions_after TEXT NOT NULL DEFAULT '',
-    revoked TEXT NOT NULL DEFAULT '{}'
+    revoked TEXT NOT NULL DEFAULT '{}',
+    timezone TEXT NOT NULL DEFAULT 'UTC'
 );
 CREATE TABLE IF NOT EXISTS hits (
     key TEXT NOT NULL,
@@ -57,8 +62,20 @@ CREATE TABLE IF NOT EXISTS applications (
     tags_lc TEXT NOT NULL,
     next_follow_up_on TEXT,
     doc TEXT NOT NULL,
+    contacts_lc TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (user_id, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS interviews (
+    user_id TEXT NOT NULL,
+    application_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    starts_at TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (user_id, application_id, id),
+    FOREIGN KEY (user_id, application_id) REFERENCES applications (user_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS interviews_by_start ON interviews (user_id, starts_at, id);
 CREATE TABLE IF NOT EXISTS idempotency (
     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     key_hash TEXT NOT NULL,
@@ -69,12 +86,18 @@ CREATE TABLE IF NOT EXISTS idempotency (
     PRIMARY KEY (user_id, key_hash)
 ) WITHOUT ROWID;
 """
-# Schema versions (PRAGMA user_version): 1 added the users' session columns. A file made before
-# gets them on first open; CREATE TABLE IF NOT EXISTS adds new tables by itself.
-SCHEMA_VERSION = 1
-_USER_COLUMNS = {
-    "sessions_after": "TEXT NOT NULL DEFAULT ''",
-    "revoked": "TEXT NOT NULL DEFAULT '{}'",
+# Schema versions (PRAGMA user_version): 1 added the users' session columns; 2 the users' timezone
+# and the applications' contacts_lc (and the interviews table). A file made before gets the columns
+# on first open; CREATE TABLE IF NOT EXISTS adds new tables by itself.
+SCHEMA_VERSION = 2
+_NEW_COLUMNS = {
+    "users": {
+        "sessions_after": "TEXT NOT NULL DEFAULT ''",
+        "revoked": "TEXT NOT NULL DEFAULT '{}'",
+        "timezone": "TEXT NOT NULL DEFAULT 'UTC'",
+    },
+    # '[]' is right for every row made before: contacts came with version 2.
+    "applications": {"contacts_lc": "TEXT NOT NULL DEFAULT '[]'"},
 }
 
 
@@ -89,6 +112,7 @@ def _columns(user_id: str, app: Application) -> dict[str, Any]:
         "tags_lc": json.dumps([t.lower() for t in app.tags]),
         "next_follow_up_on": app.next_follow_up_on.isoformat() if app.next_follow_up_on else None,
         "doc": app.model_dump_json(),
+        "contacts_lc": json.dumps([v.lower() for c in app.contacts for v in (c.name, c.email) if v]),
     }
 
 
@@ -121,10 +145,11 @@ class SqliteStore:
     def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            present = {row["name"] for row in conn.execute("PRAGMA table_info(users)")}
-            for name, declaration in _USER_COLUMNS.items():
-                if name not in present:
-                    conn.execute(f"ALTER TABLE users ADD COLUMN {name} {declaration}")
+            for table, columns in _NEW_COLUMNS.items():
+                present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+                for name, declaration in columns.items():
+                    if name not in present:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -252,7 +277,7 @@ class SqliteStore:
         with self._transaction() as conn:
             updated = conn.execute(
                 "UPDATE applications SET version = :version, status = :status, company_lc = :company_lc, role_lc = :role_lc, "
-                "tags_lc = :tags_lc, "
+                "tags_lc = :tags_lc, contacts_lc = :contacts_lc, "
                 "next_follow_up_on = :next_follow_up_on, doc = :doc "
                 "WHERE user_id = :user_id AND id = :id AND version = :expected",
                 {**columns, "expected": expected_version},
@@ -301,6 +326,9 @@ class SqliteStore:
         if flt.q is not None:
             where.append("(instr(company_lc, ?) > 0 OR instr(role_lc, ?) > 0)")
             params.extend([flt.q, flt.q])
+        if flt.contact is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(contacts_lc) WHERE instr(value, ?) > 0)")
+            params.append(flt.contact)
         if flt.follow_up_due_by is not None:
             where.append("next_follow_up_on IS NOT NULL AND next_follow_up_on <= ?")
             params.append(flt.follow_up_due_by.isoformat())
@@ -324,3 +352,152 @@ class SqliteStore:
         self._require_user(conn, user_id, session)
         rows = conn.execute("SELECT doc FROM applications WHERE user_id = ? ORDER BY id DESC", (user_id,)).fetchall()
         return [Application.model_validate_json(r["doc"]) for r in rows]
+
+    # -- the person's settings and statistics ---------------------------------------------------
+
+    def set_timezone(self, user_id: str, timezone: str, session: Session | None = None) -> UserRecord:
+        with self._transaction() as conn:
+            self._require_user(conn, user_id, session)
+            conn.execute("UPDATE users SET timezone = ? WHERE id = ?", (timezone, user_id))
+            return self._user(conn, user_id, None)
+
+    def everything(self, user_id: str, session: Session | None = None) -> Everything:
+        conn = self._connection()
+        conn.execute("BEGIN")  # one snapshot for the three reads
+        try:
+            profile = self._user(conn, user_id, session)
+            apps = conn.execute("SELECT doc FROM applications WHERE user_id = ? ORDER BY id DESC", (user_id,))
+            applications = [Application.model_validate_json(r["doc"]) for r in apps.fetchall()]
+            rows = conn.execute("SELECT doc FROM interviews WHERE user_id = ?", (user_id,)).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return Everything(profile, applications, [Interview.model_validate_json(r["doc"]) for r in rows])
+
+    # -- interviews ------------------------------------------------------------------------------
+
+    def _require_application(self, conn: sqlite3.Connection, user_id: str, app_id: str) -> None:
+        row = conn.execute("SELECT 1 FROM applications WHERE user_id = ? AND id = ?", (user_id, app_id)).fetchone()
+        if row is None:
+            raise ApplicationNotFound(app_id)
+
+    def create_interview(self, user_id: str, interview: Interview, session: Session | None = None) -> None:
+        with self._transaction() as conn:
+            self._require_user(conn, user_id, session)
+            self._require_application(conn, user_id, interview.application_id)
+            count = conn.execute(
+                "SELECT count(*) FROM interviews WHERE user_id = ? AND application_id = ?",
+                (user_id, interview.application_id),
+            ).fetchone()[0]
+            if count >= MAX_INTERVIEWS:
+                raise TooManyInterviews(interview.application_id)
+            conn.execute(
+                "INSERT INTO interviews (user_id, application_id, id, starts_at, version, doc) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    interview.application_id,
+                    interview.id,
+                    interview.starts_at,
+                    interview.version,
+                    interview.model_dump_json(),
+                ),
+            )
+
+    def get_interview(self, user_id: str, app_id: str, interview_id: str, session: Session | None = None) -> Interview:
+        conn = self._connection()
+        self._require_user(conn, user_id, session)
+        self._require_application(conn, user_id, app_id)
+        row = conn.execute(
+            "SELECT doc FROM interviews WHERE user_id = ? AND application_id = ? AND id = ?",
+            (user_id, app_id, interview_id),
+        ).fetchone()
+        if row is None:
+            raise InterviewNotFound(interview_id)
+        return Interview.model_validate_json(row["doc"])
+
+    def list_interviews(self, user_id: str, app_id: str, session: Session | None = None) -> Sequence[Interview]:
+        conn = self._connection()
+        self._require_user(conn, user_id, session)
+        self._require_application(conn, user_id, app_id)
+        rows = conn.execute(
+            "SELECT doc FROM interviews WHERE user_id = ? AND application_id = ? ORDER BY starts_at, id",
+            (user_id, app_id),
+        ).fetchall()
+        return [Interview.model_validate_json(r["doc"]) for r in rows]
+
+    def replace_interview(
+        self, user_id: str, interview: Interview, expected_version: int, session: Session | None = None
+    ) -> None:
+        with self._transaction() as conn:
+            self._require_user(conn, user_id, session)
+            self._require_application(conn, user_id, interview.application_id)
+            updated = conn.execute(
+                "UPDATE interviews SET starts_at = ?, version = ?, doc = ? "
+                "WHERE user_id = ? AND application_id = ? AND id = ? AND version = ?",
+                (
+                    interview.starts_at,
+                    interview.version,
+                    interview.model_dump_json(),
+                    user_id,
+                    interview.application_id,
+                    interview.id,
+                    expected_version,
+                ),
+            ).rowcount
+            if updated == 0:
+                self._interview_conflict(conn, user_id, interview.application_id, interview.id)
+
+    def delete_interview(
+        self,
+        user_id: str,
+        app_id: str,
+        interview_id: str,
+        expected_version: int | None,
+        session: Session | None = None,
+    ) -> None:
+        with self._transaction() as conn:
+            self._require_user(conn, user_id, session)
+            self._require_application(conn, user_id, app_id)
+            sql = "DELETE FROM interviews WHERE user_id = ? AND application_id = ? AND id = ?"
+            params: tuple[Any, ...] = (user_id, app_id, interview_id)
+            if expected_version is not None:
+                sql += " AND version = ?"
+                params += (expected_version,)
+            if conn.execute(sql, params).rowcount == 0:
+                self._interview_conflict(conn, user_id, app_id, interview_id)
+
+    @staticmethod
+    def _interview_conflict(conn: sqlite3.Connection, user_id: str, app_id: str, interview_id: str) -> None:
+        row = conn.execute(
+            "SELECT version FROM interviews WHERE user_id = ? AND application_id = ? AND id = ?",
+            (user_id, app_id, interview_id),
+        ).fetchone()
+        if row is None:
+            raise InterviewNotFound(interview_id)
+        raise VersionConflict(int(row["version"]))
+
+    def agenda(
+        self,
+        user_id: str,
+        start: str,
+        end: str,
+        limit: int,
+        after: tuple[str, str] | None,
+        session: Session | None = None,
+    ) -> AgendaPage:
+        conn = self._connection()
+        self._require_user(conn, user_id, session)
+        low = after if after is not None else (start, "")
+        rows = conn.execute(
+            "SELECT i.doc, a.doc AS app FROM interviews i JOIN applications a "
+            "ON a.user_id = i.user_id AND a.id = i.application_id "
+            "WHERE i.user_id = ? AND (i.starts_at, i.id) > (?, ?) AND i.starts_at >= ? AND i.starts_at < ? "
+            "ORDER BY i.starts_at, i.id LIMIT ?",
+            (user_id, low[0], low[1], start, end, limit + 1),
+        ).fetchall()
+        items = []
+        for row in rows[:limit]:
+            app = json.loads(row["app"])
+            items.append(
+                AgendaItem.model_validate({**json.loads(row["doc"]), "company": app["company"], "role": app["role"]})
+            )
+        return AgendaPage(items=items, has_more=len(rows) > limit)
