@@ -13,6 +13,10 @@ def matches(flt: ListFilter, app: Application) -> bool:
         return False
     if flt.q is not None and flt.q not in app.company.lower() and flt.q not in app.role.lower():
         return False
+    if flt.contact is not None and not any(
+        flt.contact in value.lower() for c in app.contacts for value in (c.name, c.email) if value
+    ):
+        return False
     return flt.follow_up_due_by is None or (
         app.next_follow_up_on is not None and app.next_follow_up_on <= flt.follow_up_due_by
     )

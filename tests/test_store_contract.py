@@ -286,6 +286,13 @@ def test_filters_alone_and_combined(store: Store) -> None:
             status=statuses[i % len(statuses)],
             tags=[["Python"], ["python", "Remote"], []][i % 3],
             next_follow_up_on=[None, "2026-11-20", "2026-11-26", "2026-12-01"][i % 4],
+            contacts=[
+                [],
+                [{"name": "Sam Åberg", "email": "SAM@acme.example"}],
+                [{"name": "Kim"}, {"name": "Lee Park", "email": "lee@globex.example"}],
+                [{"name": "Ana", "email": "ana@initech.example"}],
+                [{"name": "Sam Lee"}],
+            ][i % 5],
         )
         apps.append(app)
         store.create_application(who.id, app)
@@ -300,6 +307,12 @@ def test_filters_alone_and_combined(store: Store) -> None:
         ListFilter(q="acme"),
         ListFilter(q="data sci"),
         ListFilter(follow_up_due_by=dt.date(2026, 11, 26)),
+        ListFilter(contact="sam"),
+        ListFilter(contact="åberg"),
+        ListFilter(contact="globex.example"),
+        ListFilter(contact="lee"),
+        ListFilter(contact="nobody"),
+        ListFilter(contact="e", q="acme"),
         ListFilter(
             statuses=frozenset({Status.WISHLIST, Status.APPLIED, Status.SCREENING}),
             tag="python",
@@ -312,6 +325,7 @@ def test_filters_alone_and_combined(store: Store) -> None:
         got = [i for page in _walk(store, who.id, flt, 4) for i in page]
         assert got == expected, flt
     assert len([a for a in apps if matches(ListFilter(q="acme"), a)]) == 14  # the filters really select
+    assert len([a for a in apps if matches(ListFilter(contact="lee"), a)]) == 16
 
 
 def test_all_applications(store: Store) -> None:
