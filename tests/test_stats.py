@@ -188,3 +188,44 @@ def test_follow_ups_are_due_by_the_persons_today(store: Store) -> None:  # noqa:
     assert due_days() == ["2026-12-01", "2026-12-02", "2026-12-03"]
     store.set_timezone(session.user_id, "Etc/GMT+12", session)
     assert due_days() == ["2026-12-01"]
+
+
+def test_a_version_1_sqlite_file_gets_the_new_columns(tmp_path: Any) -> None:
+    """A database made before interviews and time zones (schema version 1) opens and works."""
+    import sqlite3
+
+    from chalicelib.store.sqlite import SCHEMA_VERSION, SqliteStore
+
+    path = tmp_path / "v1.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL, name TEXT, picture TEXT,
+            created_at TEXT NOT NULL, last_login_at TEXT NOT NULL,
+            sessions_after TEXT NOT NULL DEFAULT '', revoked TEXT NOT NULL DEFAULT '{}');
+        CREATE TABLE applications (user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            id TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, company_lc TEXT NOT NULL,
+            role_lc TEXT NOT NULL, tags_lc TEXT NOT NULL, next_follow_up_on TEXT, doc TEXT NOT NULL,
+            PRIMARY KEY (user_id, id)) WITHOUT ROWID;
+        PRAGMA user_version = 1;
+        """
+    )
+    kept = app("LinkedIn", [("applied", "2026-11-30T12:00:00")])
+    doc = kept.model_dump_json(exclude={"contacts"})  # as version 1 stored it
+    old.execute("INSERT INTO users VALUES ('u1', 'u@example.com', NULL, NULL, 'x', 'x', '', '{}')")
+    old.execute(
+        "INSERT INTO applications VALUES ('u1', ?, 1, 'applied', 'acme', 'engineer', '[]', NULL, ?)", (kept.id, doc)
+    )
+    old.commit()
+    old.close()
+    store = SqliteStore(str(path))  # noqa: F811
+    session = Session("u1", ids.new_id(NOW.ms))
+    assert store.get_user("u1", session).timezone == "UTC"
+    assert store.get_application("u1", kept.id, session).contacts == []
+    assert tracker.stats(store, session, NOW).total == 1
+    store.create_interview("u1", interview(kept, "2026-12-03T10:00:00", "pending"), session)
+    assert store.set_timezone("u1", "Asia/Tokyo", session).timezone == "Asia/Tokyo"
+    assert [a.id for a in store.list_applications("u1", ListFilter(contact="x"), 10, None, session).items] == []
+    version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
+    assert version == SCHEMA_VERSION == 2
+    store.close()
