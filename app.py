@@ -8,6 +8,7 @@ from typing import Any
 
 from chalicelib import __version__, inputs, tracker
 from chalicelib.auth import sign_in_with_google
+from chalicelib.errors import NotFound
 from chalicelib.models import (
     AgendaPage,
     Application,
@@ -176,6 +177,27 @@ def agenda(call: Call) -> Any:
     last = page.items[-1] if page.has_more and page.items else None
     next_cursor = cursors.encode_agenda(call.user.user_id, query, (last.starts_at, last.id)) if last else None
     return AgendaPage(items=list(page.items), next_cursor=next_cursor)
+
+
+@api.route("/docs")
+def interactive_docs(call: Call) -> Response:
+    """Swagger UI for /openapi.json (SERVE_DOCS); its assets are vendored, not from a CDN."""
+    from chalicelib import docs
+
+    if not call.settings.docs_served:
+        raise NotFound("The interactive docs are not served on this stage (SERVE_DOCS); see /openapi.json.")
+    return Response(body=docs.PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+@api.route("/docs/{asset}")
+def interactive_docs_asset(call: Call, asset: str) -> Response:
+    from chalicelib import docs
+
+    found = docs.asset(asset) if call.settings.docs_served else None
+    if found is None:
+        raise NotFound(f"No docs asset {asset[:40]!r}.", field="asset")
+    text, content_type = found
+    return Response(body=text, status_code=200, headers={"Content-Type": content_type, "Cache-Control": "max-age=3600"})
 
 
 _openapi_document = None

@@ -39,6 +39,10 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "Another user's application, like a missing one, is a 404.",
         "schema": {"type": "string", "pattern": ids.ID_PATTERN.pattern},
     },
+    "asset": {
+        "description": "A file of the docs page.",
+        "schema": {"type": "string", "enum": ["swagger-ui-bundle.js", "swagger-ui.css", "init.js"]},
+    },
     "interview_id": {
         "description": "The interview's id (a ULID). One of another application, like a missing one, is a 404.",
         "schema": {"type": "string", "pattern": ids.ID_PATTERN.pattern},
@@ -65,6 +69,7 @@ class Op:
     headers: tuple[dict[str, Any], ...] = ()  # request headers
     response_headers: Mapping[str, dict[str, Any]] | None = None  # of the success response
     description: str = ""
+    media_types: tuple[str, ...] = ("application/json",)  # of a success body no model describes
 
 
 ETAG = {
@@ -204,6 +209,22 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         auth=False,
         guarded=False,
         description="No auth and no network: reads the settings only.",
+    ),
+    ("GET", "/docs"): Op(
+        "Interactive docs: Swagger UI for this document",
+        "meta",
+        auth=False,
+        errors={404: "The docs are not served on this stage (`SERVE_DOCS`)."},
+        media_types=("text/html",),
+        description="Sign in, press Authorize and paste the `access_token` to try operations. Swagger UI is "
+        "served from the package itself, not a CDN.",
+    ),
+    ("GET", "/docs/{asset}"): Op(
+        "A file of the interactive docs page",
+        "meta",
+        auth=False,
+        errors={404: "No such file, or the docs are not served on this stage (`SERVE_DOCS`)."},
+        media_types=("text/javascript", "text/css"),
     ),
     ("GET", "/openapi.json"): Op(
         "This document", "meta", auth=False, guarded=False, description="Generated from the routes and the models."
@@ -465,8 +486,11 @@ def _operation(
     success: dict[str, Any] = {"description": op.summary}
     if op.response is not None:
         success["content"] = _json(refs[(op.response, RESPONSE_MODE)])
-    elif op.status != 204:  # a JSON object no model describes: only /openapi.json, this document
-        success["content"] = _json({"type": "object"})
+    elif op.status != 204:  # a body no model describes: this document (JSON), the docs page and its assets
+        success["content"] = {
+            media: {"schema": {"type": "object"} if media == "application/json" else {"type": "string"}}
+            for media in op.media_types
+        }
     if op.response_headers:
         success["headers"] = dict(op.response_headers)
     responses[op.status] = success

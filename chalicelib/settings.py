@@ -102,6 +102,12 @@ class Settings(BaseModel):
     sqlite_path: str = Field(".data/job-hunt-tracker.db", alias="SQLITE_PATH", min_length=1)
     dynamodb_table: str | None = Field(None, alias="DYNAMODB_TABLE", pattern=r"^[A-Za-z0-9_.-]{3,255}$")
     dynamodb_endpoint_url: str | None = Field(None, alias="DYNAMODB_ENDPOINT_URL", pattern=r"^https?://[^\s/]+(/.*)?$")
+    serve_docs: bool | None = Field(None, alias="SERVE_DOCS")
+
+    @property
+    def docs_served(self) -> bool:
+        """GET /docs: on unless set otherwise on development stages, off unless set on production."""
+        return self.serve_docs if self.serve_docs is not None else not self.is_production
 
     @property
     def is_production(self) -> bool:
