@@ -189,3 +189,21 @@ def list_applications(token: str, query: Mapping[str, str], name: str) -> Route:
 
 def stats(token: str, name: str = "stats") -> Route:
     return Route(name, "GET", APPS + "/stats", "literal", headers=bearer(token))
+
+
+INTERVIEWS = APP + "/interviews"
+
+
+def create_interview(token: str, app_id: str, body: dict[str, Any], name: str = "create_interview") -> Route:
+    headers = {**bearer(token), **JSON}
+    return Route(
+        name, "POST", INTERVIEWS, "literal", params={"app_id": app_id}, headers=headers, body=body, expect_status=201
+    )
+
+
+def interviews(token: str, app_id: str, name: str = "interviews") -> Route:
+    return Route(name, "GET", INTERVIEWS, "literal", params={"app_id": app_id}, headers=bearer(token))
+
+
+def agenda(token: str, query: Mapping[str, str], name: str = "agenda") -> Route:
+    return Route(name, "GET", "/api/interviews", "literal", headers=bearer(token), query=query)

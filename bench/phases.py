@@ -312,6 +312,10 @@ def _roundtrip_script(token: str) -> list[Route]:
         events.delete_application(token, "@@app_id@@", if_match=None, name="delete"),
         events.list_applications(token, {"limit": "50"}, name="list"),
         events.stats(token),
+        events.create_application(token, body, name="create_for_interviews"),
+        events.interviews(token, "@@app_id@@"),
+        events.create_interview(token, "@@app_id@@", {"kind": "technical", "starts_at": "2026-12-03T14:00:00Z"}),
+        events.agenda(token, {}, name="agenda"),
     ]
 
 
@@ -365,7 +369,8 @@ def dynamodb(bench: Bench) -> dict[str, Any]:
 
 
 def scale(bench: Bench) -> dict[str, Any]:
-    """List (first page, and a `q=` search that reads everything) and stats with 100 ... 10,000 applications."""
+    """List (first page, and a `q=` search that reads everything), stats and the agenda (the next 14 days,
+    first page) with 100 ... 10,000 applications and their interviews."""
     out: dict[str, Any] = {"store": bench.store.kind, "search_term": SEARCH_TERM, "sizes": {}}
     hooks = bench.store.kind == "dynamodb"
     for size in bench.options.scale_sizes:
@@ -377,12 +382,17 @@ def scale(bench: Bench) -> dict[str, Any]:
             events.list_applications(token, {"limit": "50"}, name="list"),
             events.list_applications(token, {"limit": "50", "q": SEARCH_TERM}, name="list_q"),
             events.stats(token),
+            events.agenda(token, {}, name="agenda"),
         ]
         calls = max(5, min(bench.options.scale_calls, bench.options.scale_calls * 100 // size))
         res = bench.run(
             bench.this.deployed, "warm", [r.job() for r in routes], iters=calls, warmup=2, dynamodb_hooks=hooks
         )
-        entry: dict[str, Any] = {"seed_s": round(seconds, 1), "calls": calls}
+        entry: dict[str, Any] = {
+            "seed_s": round(seconds, 1),
+            "calls": calls,
+            "interviews": bench.store.interviews(user_id),
+        }
         for name, data in res["warm"].items():
             st: dict[str, Any] = summarize(data["ns"], MS, 2)
             if "ddb_ns" in data:

@@ -418,8 +418,11 @@ def _render_scale(results: dict[str, Any]) -> list[str]:
         return []
     rows = []
     for size, entry in data["sizes"].items():
-        row: list[object] = [size, entry["calls"]]
-        for name in ("list", "list_q", "stats"):
+        row: list[object] = [size, entry.get("interviews", ""), entry["calls"]]
+        for name in ("list", "list_q", "stats", "agenda"):
+            if name not in entry:
+                row.append("")
+                continue
             st = entry[name]
             text = f"{_num(st['median'])} ({_num(st['min'])})"
             if "dynamodb_calls_per_request" in st:
@@ -430,7 +433,18 @@ def _render_scale(results: dict[str, Any]) -> list[str]:
         "",
         f"## scaling with one user's applications ({data['store']}; warm ms, median (min); "
         f"q={data['search_term']!r} matches ~1% so it reads every application)",
-        table(["applications", "calls", "GET ?limit=50", f"GET ?limit=50&q={data['search_term']}", "GET /stats"], rows),
+        table(
+            [
+                "applications",
+                "interviews",
+                "calls",
+                "GET ?limit=50",
+                f"GET ?limit=50&q={data['search_term']}",
+                "GET /stats",
+                "GET /api/interviews",
+            ],
+            rows,
+        ),
     ]
 
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from chalicelib import tracker
 from chalicelib.clock import Now
 from chalicelib.ids import new_id
-from chalicelib.models import ApplicationData
+from chalicelib.models import ApplicationData, InterviewData
 from chalicelib.store.base import Session, Store
 
 StoreKind = Literal["sqlite", "dynamodb"]
@@ -83,6 +83,31 @@ def application_body(i: int, rng: random.Random, today: dt.date) -> dict[str, An
     return body
 
 
+_KINDS = ("recruiter_call", "phone_screen", "technical", "take_home", "onsite", "final")
+
+
+def interview_count(status: str, rng: random.Random) -> int:
+    """Interviews of an application: none before screening, one to four after."""
+    return rng.randrange(1, 5) if status in ("screening", "interviewing", "offer", "rejected") else 0
+
+
+def interview_body(rng: random.Random, now: Now) -> dict[str, Any]:
+    """An interview between 60 days ago and 30 days ahead, as a frontend would POST it."""
+    start = dt.datetime.fromtimestamp(now.seconds, dt.UTC).replace(minute=0, second=0) + dt.timedelta(
+        hours=rng.randrange(-60 * 24, 30 * 24)
+    )
+    past = start < dt.datetime.fromtimestamp(now.seconds, dt.UTC)
+    return {
+        "kind": rng.choice(_KINDS),
+        "starts_at": start.isoformat(),
+        "duration_minutes": rng.choice((30, 45, 60, 90)),
+        "meeting_url": "https://meet.example.com/abc-defg-hij",
+        "interviewers": rng.sample(["Sam", "Kim", "Lee", "Ana", "Jo"], rng.randrange(1, 3)),
+        "notes": "Prepare the system design story and questions about the team. " * 2,
+        "outcome": rng.choice(("passed", "failed", "passed", "cancelled")) if past else "pending",
+    }
+
+
 class BenchStore(AbstractContextManager["BenchStore"]):
     """A loopback store for the run: the function's environment for it, and seeding."""
 
@@ -98,15 +123,24 @@ class BenchStore(AbstractContextManager["BenchStore"]):
         raise NotImplementedError
 
     def seed(self, user_id: str, count: int, *, seed: int = 7) -> float:
-        """Add `count` applications to an existing user; the seconds it took."""
+        """Add `count` applications to an existing user, and interviews to those past screening
+        (INTERVIEWS_PER_APPLICATION on average); the seconds it took."""
         store, today = self.store(), dt.datetime.now(dt.UTC).date()
         rng = random.Random(seed)  # noqa: S311 (made-up data, the same every run)
         started = time.monotonic()
         for i in range(count):
             data = ApplicationData.model_validate(application_body(i, rng, today))
             now = Now.read()  # a session issued now: admitted by a profile made before
-            tracker.create_application(store, Session(user_id, new_id(now.ms)), data, now)
+            session = Session(user_id, new_id(now.ms))
+            app, _ = tracker.create_application(store, session, data, now)
+            for _ in range(interview_count(data.status, rng)):
+                body = InterviewData.model_validate(interview_body(rng, now))
+                tracker.create_interview(store, session, app.id, body, now)
         return time.monotonic() - started
+
+    def interviews(self, user_id: str) -> int:
+        """How many interviews the user has (after seeding)."""
+        return len(self.store().everything(user_id).interviews)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
