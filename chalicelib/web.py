@@ -198,17 +198,9 @@ def _validation_failed(exc: ValidationError) -> ValidationFailed:
 
 
 def _stale(exc: tracker.Stale) -> PreconditionFailed:
+    what = "interview" if isinstance(exc, tracker.StaleInterview) else "application"
     return PreconditionFailed(
-        f"The application changed since you read it (it is now version {exc.version}); "
-        "GET it again and reapply your change.",
-        field="If-Match",
-        headers={"ETag": etag(exc.app_id, exc.version)},
-    )
-
-
-def _stale_interview(exc: tracker.StaleInterview) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"The interview changed since you read it (it is now version {exc.version}); "
+        f"The {what} changed since you read it (it is now version {exc.version}); "
         "GET it again and reapply your change.",
         field="If-Match",
         headers={"ETag": etag(exc.app_id, exc.version)},
@@ -222,7 +214,6 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
     ),
     ApplicationNotFound: lambda exc: NotFound(f"No application with id {str(exc)[:40]!r}.", field="id"),
     tracker.Stale: _stale,
-    tracker.StaleInterview: _stale_interview,
     InterviewNotFound: lambda exc: NotFound(
         f"No interview with id {str(exc)[:40]!r} on this application.", field="interview_id"
     ),

@@ -586,17 +586,21 @@ class DynamoStore:
                 )
         return self._transact(actions) is None
 
-    def _interview_keys(self, user_id: str, app_id: str) -> list[tuple[str, str]]:
-        """(starts_at, id) of every interview of the application."""
-        found = self._items(
+    def _interviews_of(self, user_id: str, app_id: str, projection: str) -> Iterator[Item]:
+        """The interview items of an application (these attributes of them): one Query."""
+        return self._items(
             {
                 "TableName": self.table_name,
                 "KeyConditionExpression": "PK = :pk AND begins_with(SK, :iv)",
                 "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}"), ":iv": _s(f"{IV}{app_id}#")},
-                "ProjectionExpression": "SK, starts_at",
+                "ProjectionExpression": projection,
                 "ConsistentRead": True,
             }
         )
+
+    def _interview_keys(self, user_id: str, app_id: str) -> list[tuple[str, str]]:
+        """(starts_at, id) of every interview of the application."""
+        found = self._interviews_of(user_id, app_id, "SK, starts_at")
         return [(item["starts_at"]["S"], item["SK"]["S"].rsplit("#", 1)[1]) for item in found]
 
     def delete_application(
@@ -840,23 +844,12 @@ class DynamoStore:
         raise RuntimeError(f"application {interview.application_id} keeps changing")
 
     def get_interview(self, user_id: str, app_id: str, interview_id: str, session: Session | None = None) -> Interview:
-        sk = f"{IV}{app_id}#{interview_id}"
-        _, found = self._application_for_interview(user_id, app_id, session, sk)
-        if sk not in found:
-            raise InterviewNotFound(interview_id)
-        return Interview.model_validate_json(found[sk]["doc"]["S"])
+        _, item = self._interview_and_application(user_id, app_id, interview_id, session)
+        return Interview.model_validate_json(item["doc"]["S"])
 
     def list_interviews(self, user_id: str, app_id: str, session: Session | None = None) -> Sequence[Interview]:
         self._application_for_interview(user_id, app_id, session)
-        found = self._items(
-            {
-                "TableName": self.table_name,
-                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :iv)",
-                "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}"), ":iv": _s(f"{IV}{app_id}#")},
-                "ProjectionExpression": "doc",
-                "ConsistentRead": True,
-            }
-        )
+        found = self._interviews_of(user_id, app_id, "doc")
         interviews = [Interview.model_validate_json(item["doc"]["S"]) for item in found]
         return sorted(interviews, key=lambda i: (i.starts_at, i.id))
 

@@ -50,7 +50,10 @@ def test_the_docs_list_every_operation_and_try_it_calls_the_api(api: Api, page: 
     status_cell = operation.locator(".live-responses-table tr.response td.response-col_status")
     status_cell.wait_for(timeout=10_000)
     assert status_cell.inner_text().strip() == "200"
-    assert "grace.docs@example.com" in operation.locator(".live-responses-table tr.response td.response-col_description").inner_text()
+    assert (
+        "grace.docs@example.com"
+        in operation.locator(".live-responses-table tr.response td.response-col_description").inner_text()
+    )
     assert [(r.method, r.path, r.status) for r in api.requests_since(calls)] == [("GET", "/api/user", 200)]
     refused = [(r.method, r.path) for r in api.requests_since(offset) if r.status >= 400]
     assert refused == [], refused
