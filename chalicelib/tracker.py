@@ -106,6 +106,8 @@ def set_timezone(store: Store, session: Session, patch: UserPatch) -> UserRecord
 
 
 def _zone(name: str) -> dt.tzinfo:
+    if name == "UTC":
+        return dt.UTC  # the default: no time zone database needed
     from zoneinfo import ZoneInfo  # loaded by the routes that need a person's "today"
 
     return ZoneInfo(name)

@@ -67,6 +67,11 @@ def test_every_path_has_an_options_that_reaches_the_function(template: dict[str,
         "/api/applications",
         "/api/applications/stats",
         "/api/applications/{app_id}",
+        "/api/applications/{app_id}/interviews",
+        "/api/applications/{app_id}/interviews/{interview_id}",
+        "/api/interviews",
+        "/docs",
+        "/docs/{asset}",
         "/openapi.json",
     }
     for path, methods in paths.items():

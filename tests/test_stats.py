@@ -229,3 +229,19 @@ def test_a_version_1_sqlite_file_gets_the_new_columns(tmp_path: Any) -> None:
     version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
     assert version == SCHEMA_VERSION == 2
     store.close()
+
+
+def test_time_zones_work_without_the_systems_zone_database() -> None:
+    """Lambda's images may have no /usr/share/zoneinfo: the zones come from the tzdata package."""
+    import subprocess
+    import sys
+
+    script = (
+        "from chalicelib.models import UserPatch; from chalicelib import tracker; "
+        "UserPatch.model_validate({'timezone': 'Europe/Berlin'}); "
+        "print(tracker.today(tracker._zone('Pacific/Kiritimati'), tracker.Now(1796205600000)))"
+    )
+    env = {"PYTHONTZPATH": "", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "2026-12-03"
