@@ -108,6 +108,8 @@ def snapshot(server: LocalServer, headers: dict[str, str]) -> dict[str, tuple[in
     paths = ["/api/user", "/api/applications"]
     listing = requests.get(f"{server.url}/api/applications", headers=headers, timeout=10).json()
     paths += [f"/api/applications/{item['id']}" for item in listing["items"]]
+    paths += [f"/api/applications/{item['id']}/interviews" for item in listing["items"]]
+    paths.append("/api/interviews?from=2026-01-01&to=2028-01-01")
     for path in paths:
         response = requests.get(f"{server.url}{path}", headers=headers, timeout=10)
         seen[path] = (response.status_code, response.content, response.headers.get("ETag"))
@@ -123,6 +125,7 @@ class Fuzzing:
     owner: dict[str, str]
     owner_before: dict[str, tuple[int, bytes, str | None]]
     pool: list[str] = field(default_factory=list)
+    interviews: list[tuple[str, str]] = field(default_factory=list)  # (application id, interview id)
     cases: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     other_methods: int = 0
@@ -138,6 +141,22 @@ class Fuzzing:
         assert response.status_code == 201, response.text
         app_id: str = response.json()["id"]
         return app_id
+
+    def new_interview(self) -> tuple[str, str]:
+        app_id = self.new_application()
+        response = requests.post(
+            f"{self.server.url}/api/applications/{app_id}/interviews",
+            json={"kind": "technical", "starts_at": "2026-12-03T14:00:00Z"},
+            headers=self.headers,
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+        return app_id, response.json()["id"]
+
+    def existing_interview(self, pick: int) -> tuple[str, str]:
+        if not self.interviews:
+            self.interviews.append(self.new_interview())
+        return self.interviews[pick % len(self.interviews)]
 
     def existing_id(self, pick: int) -> str:
         if not self.pool:
@@ -158,13 +177,21 @@ def fuzzing(server: LocalServer, issuer: GoogleIssuer) -> Fuzzing:
         timeout=10,
     )
     assert moved.status_code == 200, moved.text
+    booked = requests.post(
+        f"{server.url}/api/applications/{created.json()['id']}/interviews",
+        json={"kind": "phone_screen", "starts_at": "2026-12-03T14:00:00+01:00", "interviewers": ["Sam"]},
+        headers=owner,
+        timeout=10,
+    )
+    assert booked.status_code == 201, booked.text
     served = requests.get(f"{server.url}/openapi.json", timeout=10)
     assert served.status_code == 200 and served.json() == DOCUMENT
     before = snapshot(server, owner)
-    assert len(before) == 4 and all(status == 200 for status, _, _ in before.values())
+    assert len(before) == 7 and all(status == 200 for status, _, _ in before.values())
     fuzzer = sign_in(server, issuer, "fuzzer-200000000000000000002", "fuzzer@example.com")
     run = Fuzzing(server, fuzzer, owner, before)
     run.pool.extend(run.new_application() for _ in range(3))
+    run.interviews.extend(run.new_interview() for _ in range(2))
     return run
 
 
@@ -176,7 +203,10 @@ def test_fuzz(case: schemathesis.Case[Any], fuzzing: Fuzzing) -> None:
     pick = zlib.crc32(generated.encode()) if isinstance(generated, str) else 1
     if pick % 2 == 0:
         assert case.path_parameters is not None
-        case.path_parameters["app_id"] = fuzzing.existing_id(pick // 2)
+        if "interview_id" in case.path_parameters:
+            case.path_parameters["app_id"], case.path_parameters["interview_id"] = fuzzing.existing_interview(pick // 2)
+        else:
+            case.path_parameters["app_id"] = fuzzing.existing_id(pick // 2)
     fuzzing.cases[case.operation.label] += 1
     if case.method.upper() != case.operation.method.upper():  # the coverage phase probing an undocumented method
         fuzzing.other_methods += 1
@@ -184,9 +214,13 @@ def test_fuzz(case: schemathesis.Case[Any], fuzzing: Fuzzing) -> None:
     fuzzing.statuses[response.status_code] += 1
     case.validate_response(response, checks=CHECKS, headers=fuzzing.headers)
     if case.method.upper() == "DELETE" and response.status_code == 204:
-        deleted = (case.path_parameters or {}).get("app_id")
-        if deleted in fuzzing.pool:
-            fuzzing.pool.remove(deleted)
+        params = case.path_parameters or {}
+        deleted = params.get("app_id")
+        if "interview_id" in params:
+            fuzzing.interviews = [i for i in fuzzing.interviews if i[1] != params["interview_id"]]
+        else:
+            fuzzing.pool = [a for a in fuzzing.pool if a != deleted]
+            fuzzing.interviews = [i for i in fuzzing.interviews if i[0] != deleted]
 
 
 def test_fuzzing_ran_and_left_the_owners_data_intact(fuzzing: Fuzzing, capsys: pytest.CaptureFixture[str]) -> None:
