@@ -25,7 +25,7 @@ from chalicelib.errors import ApiError, BadRequest, ServiceUnavailable
 from chalicelib.jwt_secret import SecretUnavailable, jwt_secret
 from chalicelib.models import Application
 from chalicelib.ratelimit import check_sign_in
-from chalicelib.store.base import Store, UserNotFound, is_outage
+from chalicelib.store.base import Store, UserNotFound, outage_message
 from chalicelib.store.factory import store_for
 from chalicelib.tokens import Identity
 
@@ -129,13 +129,12 @@ def endpoint(
             except UserNotFound:
                 return error_response(tracker.account_gone())
             except Exception as exc:
-                if not is_outage(exc):
+                # --- issue 10: a missing/unreachable/denied/throttled store is a 503 naming the table ---
+                outage = outage_message(exc, table=loaded.settings.table_name if loaded.settings else None)
+                if outage is None:
                     raise
-                log.error("storage unavailable: %s", type(exc).__name__)
-                unavailable = ServiceUnavailable(
-                    "Storage is not answering right now; try again shortly.", retry_after=5, code="storage_unavailable"
-                )
-                return error_response(unavailable)
+                log.error("storage unavailable: %s", outage)
+                return error_response(ServiceUnavailable(outage, retry_after=5, code="storage_unavailable"))
             return result if isinstance(result, Response) else json_response(result)
 
         app.route(path, methods=list(methods))(view)
@@ -158,6 +157,15 @@ def health() -> Response:
         return json_response(body, 503)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return json_response({"status": "healthy", "timestamp": now, "stage": loaded.stage, "version": __version__})
+
+
+# --- issue 10: readiness (all logic in chalicelib/readiness.py) ---
+@app.route("/health/ready")
+def health_ready() -> Response:
+    from chalicelib import readiness  # imported here: only this route pays for what it checks
+
+    result = readiness.check(settings.load())
+    return json_response(result.body(), result.status)
 
 
 @endpoint("/auth/google", ("POST",))
@@ -307,9 +315,14 @@ def access_log(event: Request, get_response: Callable[[Request], Response]) -> R
 
 @app.middleware("http")
 def cors_headers(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    response = get_response(event)
+    loaded = settings.load()
+    # --- issue 14: inside Lambda, a dev stage or the committed secret answers 503 on every route ---
+    if loaded.refusal:
+        response = error_response(ServiceUnavailable(loaded.refusal, code="misconfigured"))
+    else:
+        response = get_response(event)
     _normalise_chalice_error(response)
-    policy = settings.load().cors
+    policy = loaded.cors
     origin = event.headers.get("origin")
     if event.method == "OPTIONS":
         headers = policy.preflight_headers(origin, app.routes.get(event.path, {}).keys())

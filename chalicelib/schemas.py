@@ -82,6 +82,15 @@ class Unhealthy(BaseModel):
     version: str
 
 
+class Readiness(BaseModel):
+    """GET /health/ready: each check "ok" or its problem in words (never a secret)."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[Literal["configuration", "secret", "storage", "google_certs"], str]
+    stage: str | None
+    version: str
+
+
 class ApplicationPage(BaseModel):
     """GET /api/applications: one page, newest first, and the cursor of the next page (null on the last)."""
 

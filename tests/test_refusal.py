@@ -27,7 +27,7 @@ DEV_MESSAGE = "the dev stage is for `chalice local`; deploy with `make deploy`, 
 
 
 def invoke(method: str, resource: str, stage: str = "api", **headers: str) -> dict[str, Any]:
-    return app_module.app(rest_event(method, resource, stage=stage, headers=headers or None), LambdaContext())  # type: ignore[no-any-return]
+    return app_module.app(rest_event(method, resource, stage=stage, headers=headers or None), LambdaContext())
 
 
 ROUTES = [("GET", "/health"), ("GET", "/health/ready"), ("GET", "/api/user"), ("POST", "/auth/google")]
