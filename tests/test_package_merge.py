@@ -208,6 +208,50 @@ def test_prod_reserves_concurrency_and_keeps_logs_30_days(template: dict[str, An
     function = template["Resources"]["APIHandler"]["Properties"]
     assert function["ReservedConcurrentExecutions"] == _prod()["reserved_concurrency"] == 20
     groups = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"]
-    assert [g["RetentionInDays"] for g in groups] == [_prod()["log_retention_in_days"]] == [30]
-    # The function's own log group (chalice writes ${ApiHandler}; the merge template corrects it).
+    default_days, _ = merge_template.BUILD_SETTINGS["LOG_RETENTION_DAYS"]
+    assert [g["RetentionInDays"] for g in groups] == [default_days] == [30]
+    # The function's own log group: not chalice's log_retention_in_days, which names another group.
     assert [g["LogGroupName"] for g in groups] == [{"Fn::Sub": "/aws/lambda/${APIHandler}"}]
+    assert "log_retention_in_days" not in _prod()
+
+
+def _translated(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The template as CloudFormation's SAM transform expands it (aws-sam-translator, offline)."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:  # the function's role is chalice's own: no managed policy to look up
+        def load(self) -> dict[str, str]:
+            return {}
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    copy = json.loads(json.dumps(template))
+    copy["Resources"]["APIHandler"]["Properties"]["CodeUri"] = (
+        "s3://artifacts/deployment.zip"  # as `aws cloudformation package` rewrites it
+    )
+    return transform(copy, {}, NoManagedPolicies())  # type: ignore[no-any-return]
+
+
+def _stage_names(expanded: dict[str, Any]) -> set[str]:
+    resources = expanded["Resources"].values()
+    stages = {r["Properties"]["StageName"] for r in resources if r["Type"] == "AWS::ApiGateway::Stage"}
+    # A Deployment with a StageName creates that stage too (SAM's default "Stage").
+    return stages | {
+        r["Properties"]["StageName"]
+        for r in resources
+        if r["Type"] == "AWS::ApiGateway::Deployment" and "StageName" in r["Properties"]
+    }
+
+
+def test_the_sam_transform_makes_one_stage_prod_with_the_throttling(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expanded = _translated(template, monkeypatch)
+    assert _stage_names(expanded) == {"prod"}
+    [stage] = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["Properties"]["MethodSettings"] == [
+        {"HttpMethod": "*", "ResourcePath": "/*", "ThrottlingBurstLimit": 50, "ThrottlingRateLimit": 25}
+    ]
+    # Without OpenApiVersion, SAM adds a second stage named "Stage", outside throttling and alarms.
+    without = json.loads(json.dumps(template))
+    del without["Resources"]["RestAPI"]["Properties"]["OpenApiVersion"]
+    assert _stage_names(_translated(without, monkeypatch)) == {"prod", "Stage"}
