@@ -35,7 +35,7 @@ BUILD_SETTINGS: dict[str, tuple[int, str]] = {
     "API_THROTTLE_BURST": (50, "burst size above the steady rate"),
     "ALARM_5XX_PER_5_MINUTES": (5, "5xx responses in 5 minutes that raise the alarm"),
     "ALARM_P99_LATENCY_MS": (3000, "p99 latency in ms, over 3 consecutive 5-minute periods, that raises the alarm"),
-    "LOG_RETENTION_DAYS": (30, "days CloudWatch keeps the function's logs (a value CloudWatch accepts, e.g. 7, 30, 90)"),
+    "LOG_RETENTION_DAYS": (30, "days CloudWatch keeps the function's logs (one CloudWatch accepts: 7, 30, 90...)"),
 }
 # The values CloudWatch Logs accepts for a log group's retention (PutRetentionPolicy).
 RETENTION_DAYS = frozenset(

@@ -40,7 +40,7 @@ class MotoServer:
     def reset(self) -> None:
         """Forget every resource (moto's state is per process, shared with any mock_aws)."""
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (our loopback server)
+        with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
 
     def environ(self) -> dict[str, str]:
