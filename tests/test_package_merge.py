@@ -217,7 +217,7 @@ def test_prod_reserves_concurrency_and_keeps_logs_30_days(template: dict[str, An
 
 def _translated(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The template as CloudFormation's SAM transform expands it (aws-sam-translator, offline)."""
-    from samtranslator.translator.transform import transform
+    from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
 
     class NoManagedPolicies:  # the function's role is chalice's own: no managed policy to look up
         def load(self) -> dict[str, str]:
