@@ -321,11 +321,12 @@ class Deployment:
         ready_url = url.rstrip("/") + "/health/ready"
         self.step(6, f"GET {ready_url}")
         status, text = 0, ""
-        for attempt in range(5):  # a new function can take a moment to answer
+        for attempt in range(3):  # a function deployed seconds ago can take a moment to answer
+            if attempt:
+                time.sleep(2)
             status, text = self.fetch(ready_url)
             if status == 200:
                 break
-            time.sleep(min(2**attempt, 8))
         try:
             body = json.loads(text)
         except ValueError:
