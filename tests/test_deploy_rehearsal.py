@@ -432,8 +432,8 @@ def test_the_stage_is_throttled_and_gateway_errors_carry_cors(rehearsal: Rehears
     api = {"id": rehearsal.api_id()}
     stages = apigw.get_stages(restApiId=api["id"])["item"]
     assert [s["stageName"] for s in stages] == ["prod"]
-    settings = stages[0]["methodSettings"]["*/*"]
-    assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (25.0, 50)
+    settings = stages[0]["methodSettings"].get("*/*", {})
+    assert (settings.get("throttlingRateLimit"), settings.get("throttlingBurstLimit")) == (25.0, 50)
     for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
         headers = apigw.get_gateway_response(restApiId=api["id"], responseType=kind)["responseParameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'", kind
@@ -443,7 +443,9 @@ def test_the_stage_is_throttled_and_gateway_errors_carry_cors(rehearsal: Rehears
 
 def test_alarms_notify_the_topic(rehearsal: Rehearsal, deployed: Deployed) -> None:
     topics = [t["TopicArn"] for t in rehearsal.client("sns").list_topics()["Topics"]]
-    (topic,) = [t for t in topics if t.endswith(f":{APP}-prod-alarms")]
+    found = [t for t in topics if t.endswith(f":{APP}-prod-alarms")]
+    assert len(found) == 1, topics
+    topic = found[0]
     alarms = rehearsal.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"{APP}-prod-")["MetricAlarms"]
     assert {(a["Namespace"], a["MetricName"]) for a in alarms} == {
         ("AWS/ApiGateway", "5XXError"),
@@ -478,7 +480,7 @@ def test_the_table_has_the_template_paths_properties(rehearsal: Rehearsal, deplo
 def test_logs_are_kept_30_days_in_the_group_the_function_writes_to(rehearsal: Rehearsal, deployed: Deployed) -> None:
     groups = rehearsal.client("logs").describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]
     retention = {g["logGroupName"]: g.get("retentionInDays") for g in groups}
-    assert retention[f"/aws/lambda/{PROD_FUNCTION}"] == 30
+    assert retention.get(f"/aws/lambda/{PROD_FUNCTION}") == 30, retention
     assert f"/aws/lambda/{PROD_FUNCTION}-api_handler" not in retention  # chalice's name for it, never written
 
 
