@@ -255,3 +255,61 @@ def test_the_sam_transform_makes_one_stage_prod_with_the_throttling(
     without = json.loads(json.dumps(template))
     del without["Resources"]["RestAPI"]["Properties"]["OpenApiVersion"]
     assert _stage_names(_translated(without, monkeypatch)) == {"prod", "Stage"}
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS.* not supported by moto")
+def test_the_template_path_creates_its_stack_in_the_emulator(
+    template: dict[str, Any], out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The expanded template as a CloudFormation stack in moto, as far as moto's CloudFormation goes:
+    it has no AWS::ApiGateway::Stage or AWS::CloudWatch::Alarm (the SAM expansion test above checks
+    those), and ignores a table's TTL, PITR and SSE (test_the_table_is_the_one_the_store_creates)."""
+    import boto3
+    from moto import mock_aws
+    from moto.apigateway import models as apigateway
+
+    import app as app_module
+
+    # Shim: moto's CloudFormation creates a RestApi without importing its Body (AWS imports it).
+    create_api = apigateway.RestAPI.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def with_body(cls: Any, /, name: str, resource: dict[str, Any], account_id: str, region: str, **kw: Any) -> Any:
+        api = create_api(cls, name, resource, account_id, region, **kw)
+        body = {k: v for k, v in resource["Properties"]["Body"].items() if k != "swagger"}
+        body["openapi"], body["info"] = "3.0.1", {"description": "", **body["info"]}  # moto reads OpenAPI 3 only
+        apigateway.apigateway_backends[account_id][region].put_rest_api(api.id, body, False, "overwrite")
+        return api
+
+    monkeypatch.setattr(apigateway.RestAPI, "create_from_cloudformation_json", classmethod(with_body))
+    expanded = _translated(template, monkeypatch)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="artifacts")
+        s3.upload_file(str(out_dir / "deployment.zip"), "artifacts", "deployment.zip")
+        cloudformation = boto3.client("cloudformation", region_name="us-east-1")
+        cloudformation.create_stack(
+            StackName="job-hunt-tracker-prod", TemplateBody=json.dumps(expanded), Capabilities=["CAPABILITY_IAM"]
+        )
+        (stack,) = cloudformation.describe_stacks(StackName="job-hunt-tracker-prod")["Stacks"]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        created = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cloudformation.describe_stack_resources(StackName="job-hunt-tracker-prod")["StackResources"]
+            if "LogicalResourceId" in r and "PhysicalResourceId" in r
+        }
+        function = created["APIHandler"]
+        lam = boto3.client("lambda", region_name="us-east-1")
+        config = lam.get_function_configuration(FunctionName=function)
+        assert config["Runtime"] == "python3.13"
+        assert config["Environment"]["Variables"]["DYNAMODB_TABLE"] == created["TrackerTable"] == DEFAULT_TABLE
+        assert lam.get_function_concurrency(FunctionName=function)["ReservedConcurrentExecutions"] == 20
+        groups = boto3.client("logs", region_name="us-east-1").describe_log_groups()["logGroups"]
+        # Retention on the group the function writes to, whatever CloudFormation names the function.
+        assert {g["logGroupName"]: g.get("retentionInDays") for g in groups} == {f"/aws/lambda/{function}": 30}
+        apigw = boto3.client("apigateway", region_name="us-east-1")
+        methods = {
+            (r["path"], m)
+            for r in apigw.get_resources(restApiId=created["RestAPI"])["items"]
+            for m in r.get("resourceMethods", {})
+        }
+        assert methods == {(path, m) for path, route in app_module.app.routes.items() for m in route}
