@@ -266,13 +266,15 @@ class Deployment:
         sns = self.client("sns")
         name = f"{self.app_name}-{self.stage}-alarms"
         display = self.resource("AlarmTopic")["DisplayName"]
-        topics = [t["TopicArn"] for page in sns.get_paginator("list_topics").paginate() for t in page["Topics"]]
-        arn = next((t for t in topics if t.rsplit(":", 1)[-1] == name), None)
-        if arn is None:
+        # Looked up by its ARN, not by listing topics (sns:ListTopics cannot be scoped to this app).
+        account = self.client("sts").get_caller_identity()["Account"]
+        arn = f"arn:aws:sns:{self.region}:{account}:{name}"
+        try:
+            attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+        except sns.exceptions.NotFoundException:
             arn = sns.create_topic(Name=name, Attributes={"DisplayName": display})["TopicArn"]
             self.say(f"SNS topic {name}", "created (subscribe to it: see the README)")
             return str(arn)
-        attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
         right = attributes.get("DisplayName") == display
         if not right:
             sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue=display)

@@ -297,8 +297,18 @@ class Deployed:
     runs: list[list[str]]  # what each `make deploy` run printed
     failures: list[str]  # why a run stopped, if one did
     states: list[dict[str, Any]]  # what existed after each run
+    actions: set[str]  # the IAM actions of every AWS call deploy/production.py made
     served: list[dict[str, Any]]  # the deployed prod function: ready, sign in, create, list
     plain_dev: list[dict[str, Any]]  # the function plain `chalice deploy` made
+
+
+def iam_action(operation: Any) -> str:
+    """The IAM action a botocore operation needs (API Gateway's are named by HTTP method)."""
+    prefix = {"monitoring": "cloudwatch"}.get(operation.service_model.endpoint_prefix)
+    prefix = prefix or operation.service_model.endpoint_prefix
+    if prefix == "apigateway":
+        return f"apigateway:{operation.http['method']}"
+    return f"{prefix}:{operation.name}"
 
 
 def _state(r: Rehearsal) -> dict[str, Any]:
@@ -326,11 +336,13 @@ def deployed(rehearsal: Rehearsal) -> Deployed:
         event("GET", "/health/ready"),
     )
 
-    runs, failures, states = [], [], []
+    runs, failures, states, actions = [], [], [], set()
+    session = boto3.Session(region_name="us-east-1")
+    session.events.register("before-call", lambda model, **_: actions.add(iam_action(model)))
     for _ in range(2):
         lines: list[str] = []
         try:
-            production.Deployment(r.project, "prod", fetch=r.fetch, out=lines.append).run()
+            production.Deployment(r.project, "prod", fetch=r.fetch, out=lines.append, session=session).run()
         except production.DeployError as exc:  # recorded: the tests below say what is missing
             failures.append(str(exc))
         runs.append(lines)
@@ -352,7 +364,7 @@ def deployed(rehearsal: Rehearsal) -> Deployed:
         event("POST", "/auth/google", body={"credential": r.id_token()}, stage="api"),
         event("GET", "/api/applications", token=True, stage="api"),
     )
-    return Deployed(str(no_secret.value), plain_prod, runs, failures, states, served, plain_dev)
+    return Deployed(str(no_secret.value), plain_prod, runs, failures, states, actions, served, plain_dev)
 
 
 def body(response: dict[str, Any]) -> Any:
@@ -503,6 +515,13 @@ def test_a_second_make_deploy_changes_nothing(deployed: Deployed) -> None:
     # 4 table properties, throttling, 2 gateway responses, the topic, 4 alarms, the log group
     assert changed == [] and outcomes.count("already right") == 13, second
     assert deployed.states[1] == deployed.states[0]  # same code, same API, same table
+
+
+def test_the_deployer_policy_grants_every_call_make_deploy_makes(deployed: Deployed) -> None:
+    policy = json.loads((ROOT / "deploy" / "deployer-policy.json").read_text())
+    granted = {a for statement in policy["Statement"] for a in statement["Action"]}
+    assert {"dynamodb:CreateTable", "logs:PutRetentionPolicy", "cloudwatch:PutMetricAlarm"} <= deployed.actions
+    assert deployed.actions - granted == set()
 
 
 # --- 3. plain `chalice deploy`: the dev stage refuses to serve ---------------------------------
