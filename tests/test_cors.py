@@ -46,6 +46,7 @@ def test_every_route_path_has_a_preflight_view() -> None:
         "/api/user",
         "/auth/google",
         "/health",
+        "/health/ready",
         "/openapi.json",
     ]
     for path in PATHS:

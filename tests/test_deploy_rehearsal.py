@@ -13,8 +13,8 @@ the deployed function all reach it through AWS_ENDPOINT_URL. In order, on one em
 "Invoked as Lambda would": the zip chalice uploaded (the emulator's CodeSha256 proves which) is
 unpacked and its handler called in `python -S -E -B` -- no site-packages, boto3 from a runtime
 folder as Lambda provides it -- with the function's environment as the emulator stores it.
-The only stand-in on the function's side is Google: its certs come from this test, not from
-googleapis.com (no network in tests); the prod stage is production in every other respect.
+The only stand-in on the function's side is Google: its certs come from the local issuer, not
+from googleapis.com (no network in tests); the prod stage is production in every other respect.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from bench.events import rest_v1_event
 from deploy import production
 from deploy.build import CHALICE
 from deploy.wheelhouse import offline_pip_env
-from local_google.issuer import SigningKey
+from local_google.issuer import GoogleIssuer
 from tests.conftest import PROD_CLIENT_ID, ROOT
 from tests.moto_server import MotoServer
 from tests.test_package_build import UNREACHABLE_INDEX, _wheelhouse
@@ -111,7 +110,7 @@ class Rehearsal:
     moto: MotoServer
     project: Path
     runtime: Path
-    key: SigningKey = field(default_factory=SigningKey)
+    google: GoogleIssuer  # the local stand-in for Google Sign-In, for the prod client id
     unpacked: dict[str, Path] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
@@ -162,7 +161,7 @@ class Rehearsal:
             "LAMBDA_TASK_ROOT": "/var/task",
         }
         task = self.deployed_zip(function)
-        job = {"module": module, "attribute": attribute, "events": events, "certs": {self.key.kid: self.key.cert_pem}}
+        job = {"module": module, "attribute": attribute, "events": events, "certs_url": self.google.certs_url}
         run = subprocess.run(
             [sys.executable, "-S", "-E", "-B", "-c", CHILD, str(task), str(self.runtime), json.dumps(job)],
             cwd=task,
@@ -190,17 +189,7 @@ class Rehearsal:
         return str(api["rest_api_id"])
 
     def id_token(self) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": "https://accounts.google.com",
-            "aud": PROD_CLIENT_ID,
-            "sub": "109876543210987654321",
-            "email": "jane.doe@example.com",
-            "email_verified": True,
-            "iat": now,
-            "exp": now + 600,
-        }
-        return self.key.sign(claims)
+        return self.google.id_token()
 
 
 # The handler in a clean interpreter. argv: task dir, runtime dir, job (JSON). Prints one JSON line.
@@ -210,9 +199,10 @@ task, runtime, job = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 sys.path[:] = [task, runtime, *[p for p in sys.path if p and "site-packages" not in p]]
 handler = getattr(importlib.import_module(job["module"]), job["attribute"])
 
-# Google's certs from the test instead of googleapis.com (no network in tests).
+# Google's certs from the local issuer instead of googleapis.com (no network in tests).
 from chalicelib import google_identity
-google_identity.CERTS = google_identity.GoogleCerts(fetch=lambda url: (job["certs"], 3600))
+fetch = google_identity._Fetcher()
+google_identity.CERTS = google_identity.GoogleCerts(fetch=lambda url: fetch(job["certs_url"]))
 
 class Context:
     function_name = "rehearsal"
@@ -280,11 +270,11 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
         source = site / name if (site / name).is_dir() else site / f"{name}.py"
         (runtime / source.name).symlink_to(source, target_is_directory=source.is_dir())
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
-    with pytest.MonkeyPatch.context() as mp, MotoServer() as moto:
+    with pytest.MonkeyPatch.context() as mp, MotoServer() as moto, GoogleIssuer(PROD_CLIENT_ID) as google:
         _shim_moto(mp)
         for name, value in {**moto.environ(), **UNREACHABLE_INDEX, **offline_pip_env(wheelhouse)}.items():
             mp.setenv(name, value)
-        yield Rehearsal(moto, _project_copy(work / "project"), runtime)
+        yield Rehearsal(moto, _project_copy(work / "project"), runtime, google)
 
 
 # --- 1. plain `chalice deploy --stage prod`: no table, and a 503 that says so ---------------------
