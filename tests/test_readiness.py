@@ -10,9 +10,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import __version__, google_identity, jwt_secret
+from chalicelib import __version__, google_identity
 from local_google.issuer import GoogleIssuer
 from tests.conftest import ALLOWED, MakeClient, body, sign_in
+from tests.test_jwt_secret import forget_secrets
 
 OK_CHECKS = {"configuration": "ok", "secret": "ok", "storage": "ok", "google_certs": "ok"}
 NOWHERE = "http://127.0.0.1:9/oauth2/v1/certs"  # nothing listens on the discard port
@@ -62,12 +63,12 @@ def test_a_missing_table_is_named(
 
 
 def test_a_missing_secret_is_named(make_client: MakeClient) -> None:
-    jwt_secret.reset()
+    forget_secrets()
     with mock_aws():
         boto3.client("ssm", region_name="us-east-1")  # an empty Parameter Store
         client = make_client("dev", JWT_SECRET_KEY=None, JWT_SECRET_SSM_PARAMETER="/job-hunt-tracker/dev/missing")
         status, payload = ready(client)
-    jwt_secret.reset()
+    forget_secrets()
     assert status == 503
     assert payload["checks"]["secret"] == (
         "JWT_SECRET_SSM_PARAMETER: parameter '/job-hunt-tracker/dev/missing' does not exist "
