@@ -31,9 +31,9 @@ def health() -> Response:
     return json_response(Health(status="healthy", timestamp=request_now().iso, stage=stage, version=__version__))
 
 
-# --- issue 10: readiness (all logic in chalicelib/readiness.py) ---
 @app.route("/health/ready")
 def health_ready() -> Response:
+    """Readiness: configuration, secret, storage and Google's certs each checked (chalicelib/readiness.py)."""
     from chalicelib import readiness  # imported here: only this route pays for what it checks
 
     result = readiness.check(configuration().loaded)
