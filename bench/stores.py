@@ -21,7 +21,10 @@ from types import TracebackType
 from typing import Any, Literal
 
 from chalicelib import tracker
-from chalicelib.store.base import Store
+from chalicelib.clock import Now
+from chalicelib.ids import new_id
+from chalicelib.models import ApplicationData
+from chalicelib.store.base import Session, Store
 
 StoreKind = Literal["sqlite", "dynamodb"]
 
@@ -100,7 +103,9 @@ class BenchStore(AbstractContextManager["BenchStore"]):
         rng = random.Random(seed)  # noqa: S311 (made-up data, the same every run)
         started = time.monotonic()
         for i in range(count):
-            tracker.create_application(store, user_id, application_body(i, rng, today))
+            data = ApplicationData.model_validate(application_body(i, rng, today))
+            now = Now.read()  # a session issued now: admitted by a profile made before
+            tracker.create_application(store, Session(user_id, new_id(now.ms)), data, now)
         return time.monotonic() - started
 
     def __exit__(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import tokens
+from chalicelib import ids, tokens
+from chalicelib.clock import Now
 from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.models import AuthResponse, UserOut
 from chalicelib.settings import Settings
@@ -36,7 +37,7 @@ def credential_from(body: Any) -> str:
     )
 
 
-def sign_in_with_google(settings: Settings, secret: str, store: Store, body: Any, now: str) -> dict[str, Any]:
+def sign_in_with_google(settings: Settings, secret: str, store: Store, body: Any, now: Now) -> AuthResponse:
     """Exchange a Google ID token for our access token, creating or refreshing the stored profile."""
     credential = credential_from(body)
     # Imported here: only sign-in pays for requests and google-auth's crypto.
@@ -48,6 +49,7 @@ def sign_in_with_google(settings: Settings, secret: str, store: Store, body: Any
         certs_urls=settings.google_certs_urls,
         clock_skew_seconds=settings.google_clock_skew_seconds,
         hosted_domains=settings.allowed_hosted_domains,
+        now=now.ms / 1000,
     )
     user = UserOut(
         id=claims["sub"],
@@ -55,15 +57,13 @@ def sign_in_with_google(settings: Settings, secret: str, store: Store, body: Any
         name=claims.get("name") if isinstance(claims.get("name"), str) else None,
         picture=claims.get("picture") if isinstance(claims.get("picture"), str) else None,
     )
-    store.sign_in(user, now)
+    # A new profile admits tokens issued from here on (ids are monotonic: the token's sorts after).
+    store.sign_in(user, now.iso, sessions_after=ids.new_id(now.ms))
     lifetime = settings.access_token_expire_minutes * 60
     access_token = tokens.issue(
-        user.model_dump(exclude={"id"}) | {"sub": user.id},
-        secret=secret,
-        stage=settings.stage,
-        lifetime_s=lifetime,
+        user.id, user.email, user.name, user.picture, secret=secret, stage=settings.stage, lifetime_s=lifetime, now=now
     )
-    return AuthResponse(access_token=access_token, expires_in=lifetime, user=user).model_dump(mode="json")
+    return AuthResponse(access_token=access_token, expires_in=lifetime, user=user)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -76,5 +76,5 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def authenticate(settings: Settings, secret: str, authorization: str | None) -> tokens.Identity:
-    return tokens.verify(bearer_token(authorization), secret=secret, stage=settings.stage)
+def authenticate(settings: Settings, secret: str, authorization: str | None, now: Now) -> tokens.Identity:
+    return tokens.verify(bearer_token(authorization), secret=secret, stage=settings.stage, now=now)

@@ -86,6 +86,13 @@ class ValidationFailed(ApiError):
         return {**super().body(), "errors": self.errors}
 
 
+class Unprocessable(ApiError):
+    """422 for a well-formed request the API will not carry out (not a field of the body at fault)."""
+
+    status = 422
+    code = "unprocessable"
+
+
 class PreconditionFailed(ApiError):
     """412: If-Match named a version that is no longer the stored one."""
 
@@ -101,6 +108,11 @@ class TooManyRequests(ApiError):
 class Conflict(ApiError):
     status = 409
     code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "payload_too_large"
 
 
 class ServiceUnavailable(ApiError):

@@ -93,12 +93,3 @@ def jwt_secret(settings: Settings, clock: Callable[[], float] = time.monotonic) 
         _failures.pop(name, None)
         _cache[name] = (value, now)
         return value
-
-
-def reset() -> None:
-    """Forget cached secrets and the client (tests)."""
-    global _client
-    with _lock:
-        _cache.clear()
-        _failures.clear()
-        _client = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -13,8 +13,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     ValidationInfo,
+    model_serializer,
     model_validator,
 )
 
@@ -217,10 +219,49 @@ class Application(ApplicationData):
     version: int
     status_history: list[StatusChange]
 
+    @model_serializer(mode="wrap")
+    def _in_output_order(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # No return annotation: the JSON Schema stays the fields' own (an annotation would replace it).
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        return {name: data[name] for name in OUTPUT_ORDER if name in data} | data
+
     def to_json(self) -> dict[str, Any]:
         """The API representation: identity first, then what a person filled in, then history."""
-        data = self.model_dump(mode="json")
-        return {name: data[name] for name in OUTPUT_ORDER}
+        return self.model_dump(mode="json")
 
-    def matches_search(self, needle: str) -> bool:
-        return needle in self.company.lower() or needle in self.role.lower()
+
+class ApplicationPage(BaseModel):
+    """GET /api/applications: one page, newest first, and the cursor of the next page (null on the last)."""
+
+    items: list[Application]
+    next_cursor: str | None
+
+
+class ApplicationStats(BaseModel):
+    """GET /api/applications/stats (see tracker.stats)."""
+
+    total: Annotated[int, Field(ge=0)]
+    by_status: dict[Status, Annotated[int, Field(ge=0)]]
+    applied_last_7_days: Annotated[int, Field(ge=0)]
+    applied_last_30_days: Annotated[int, Field(ge=0)]
+    response_rate: Annotated[float, Field(ge=0, le=1)]
+
+
+class Health(BaseModel):
+    """GET /health when the configuration is valid."""
+
+    status: Literal["healthy"]
+    timestamp: str
+    stage: str
+    version: str
+
+
+class Unhealthy(BaseModel):
+    """GET /health when the configuration is invalid: every problem, never a secret's value."""
+
+    status: Literal["unhealthy"]
+    problems: list[str]
+    stage: str | None
+    version: str

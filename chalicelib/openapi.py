@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 from pydantic_core import core_schema
 
-from chalicelib import __version__, ids, models, schemas, tracker
+from chalicelib import __version__, ids, inputs, models, schemas
 
 OPENAPI_VERSION = "3.1.0"
 TITLE = "Job Hunt Tracker API"
@@ -50,7 +50,8 @@ class Op:
     tag: str
     status: int = 200  # of the success response
     response: type[BaseModel] | None = None  # its body; None: no body
-    request: type[BaseModel] | None = None  # the JSON body it requires; None: none
+    request: type[BaseModel] | None = None  # the JSON body it takes; None: none
+    request_required: bool = True  # whether that body must be sent
     errors: Mapping[int, str] | None = None  # status -> when, beyond those every operation of its kind has
     error_bodies: Mapping[int, type[BaseModel]] | None = None  # a status whose body is not schemas.ErrorBody
     error_headers: Mapping[int, Mapping[str, dict[str, Any]]] | None = None
@@ -75,12 +76,26 @@ IF_MATCH = {
     "A stale one gets 412 with the current ETag; a malformed one 400.",
     "schema": {"type": "string"},
 }
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the same key with the same body within 24 hours answers the first "
+    "response again (the same application, `Idempotent-Replayed: true`) and creates nothing. 1-255 printable "
+    "ASCII characters, e.g. a UUID; per user.",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$",
+    },
+}
 LIST_QUERY: tuple[dict[str, Any], ...] = (
     {
         "name": "limit",
         "in": "query",
-        "description": f"Page size, 1 to {tracker.MAX_LIMIT}.",
-        "schema": {"type": "integer", "minimum": 1, "maximum": tracker.MAX_LIMIT, "default": tracker.DEFAULT_LIMIT},
+        "description": f"Page size, 1 to {inputs.MAX_LIMIT}.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": inputs.MAX_LIMIT, "default": inputs.DEFAULT_LIMIT},
     },
     {
         "name": "cursor",
@@ -152,9 +167,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/health"): Op(
         "Whether the API is configured correctly",
         "meta",
-        response=schemas.Health,
+        response=models.Health,
         errors={503: "The configuration is invalid; `problems` names every setting at fault."},
-        error_bodies={503: schemas.Unhealthy},
+        error_bodies={503: models.Unhealthy},
         auth=False,
         guarded=False,
         description="No auth and no network: reads the settings only.",
@@ -179,6 +194,17 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         auth=False,
         description="Verifies the Google ID token, creates or refreshes the profile, and returns our access token.",
     ),
+    ("POST", "/auth/logout"): Op(
+        "Sign out: end this access token, or every one",
+        "auth",
+        status=204,
+        request=schemas.SignOutRequest,
+        request_required=False,
+        errors={400: "The body is not JSON, not an object, or has an unknown option; `field` says which."},
+        description="With no body (or `everywhere: false`), the token sent gets 401 from then on, on every "
+        "route. With `everywhere: true`, every token issued to this user until now does; signing in again "
+        "gives a working one. Kept in the store: it holds in every container.",
+    ),
     ("GET", "/api/user"): Op("The signed-in user's profile", "user", response=models.UserRecord),
     ("DELETE", "/api/user"): Op(
         "Delete the account and all its applications",
@@ -189,7 +215,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/api/applications"): Op(
         "List applications, newest first",
         "applications",
-        response=schemas.ApplicationPage,
+        response=models.ApplicationPage,
         errors={400: "A query parameter is malformed, repeated or unknown; `field` names it."},
         query=LIST_QUERY,
     ),
@@ -200,9 +226,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         response=models.Application,
         request=models.ApplicationData,
         errors={
-            400: "The body is empty, not JSON or not an object.",
-            422: "Fields are missing, unknown or invalid; `errors` names each one.",
+            400: "The body is empty, not JSON or not an object, or Idempotency-Key is malformed.",
+            413: "The body is larger than 256 KiB.",
+            422: "Fields are missing, unknown or invalid (`errors` names each one), or Idempotency-Key was "
+            "used before with another body.",
         },
+        headers=(IDEMPOTENCY_KEY,),
         response_headers={
             "Location": {
                 "description": "The new application's URL.",
@@ -213,7 +242,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         },
     ),
     ("GET", "/api/applications/stats"): Op(
-        "Statistics over the signed-in user's applications", "applications", response=schemas.ApplicationStats
+        "Statistics over the signed-in user's applications", "applications", response=models.ApplicationStats
     ),
     ("GET", "/api/applications/{app_id}"): Op(
         "One application",
@@ -314,7 +343,7 @@ def _operation(
     if parameters:
         out["parameters"] = parameters
     if op.request is not None:
-        out["requestBody"] = {"required": True, "content": _json(refs[(op.request, REQUEST_MODE)])}
+        out["requestBody"] = {"required": op.request_required, "content": _json(refs[(op.request, REQUEST_MODE)])}
     if op.auth:
         out["security"] = [{SECURITY_SCHEME: []}]
 

@@ -8,12 +8,10 @@ pays for building them: they are not on the cold start of any other request.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
-
-from chalicelib.models import Application, Status
 
 
 def _optional_not_null(schema: dict[str, Any]) -> None:
@@ -64,36 +62,9 @@ class SignInRequest(BaseModel):
     id_token: GoogleIdToken | SkipJsonSchema[None] = Omitted
 
 
-class Health(BaseModel):
-    """GET /health when the configuration is valid."""
+class SignOutRequest(BaseModel):
+    """POST /auth/logout: optional; without it only the token sent is signed out."""
 
-    status: Literal["healthy"]
-    timestamp: str
-    stage: str
-    version: str
+    model_config = ConfigDict(extra="forbid")
 
-
-class Unhealthy(BaseModel):
-    """GET /health when the configuration is invalid: every problem, never a secret's value."""
-
-    status: Literal["unhealthy"]
-    problems: list[str]
-    stage: str | None
-    version: str
-
-
-class ApplicationPage(BaseModel):
-    """GET /api/applications: one page, newest first, and the cursor of the next page (null on the last)."""
-
-    items: list[Application]
-    next_cursor: str | None
-
-
-class ApplicationStats(BaseModel):
-    """GET /api/applications/stats (see tracker.stats)."""
-
-    total: Annotated[int, Field(ge=0)]
-    by_status: dict[Status, Annotated[int, Field(ge=0)]]
-    applied_last_7_days: Annotated[int, Field(ge=0)]
-    applied_last_30_days: Annotated[int, Field(ge=0)]
-    response_rate: Annotated[float, Field(ge=0, le=1)]
+    everywhere: bool | SkipJsonSchema[None] = Omitted

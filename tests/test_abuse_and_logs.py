@@ -110,7 +110,7 @@ def test_one_json_line_per_request_and_never_a_secret(
 def test_only_the_first_request_of_a_container_is_a_cold_start(
     client: Client, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(app_module, "_cold_start", True)
+    monkeypatch.setattr(app_module.api, "_cold_start", True)
     for _ in range(3):
         client.http.get("/health")
     assert [r["cold_start"] for r in _log_lines(capsys.readouterr().out)] == [True, False, False]

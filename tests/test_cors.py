@@ -45,6 +45,7 @@ def test_every_route_path_has_a_preflight_view() -> None:
         "/api/applications/{app_id}",
         "/api/user",
         "/auth/google",
+        "/auth/logout",
         "/health",
         "/openapi.json",
     ]

@@ -21,12 +21,19 @@ STRONG = "R9v2mXq7Lk3Wz8Tn4Hc6Jb1Fd5Gs0Ya-uE_pQ"
 ROTATED = "N4c8Vb2Xm6Lq9Wz3Tk7Hj1Fd5Gs0Ya-uE_rS"
 
 
+def forget_secrets() -> None:
+    """Forget cached secrets and the SSM client, as a new container would have none."""
+    jwt_secret._cache.clear()
+    jwt_secret._failures.clear()
+    jwt_secret._client = None
+
+
 @pytest.fixture(autouse=True)
 def ssm() -> Iterator[Any]:
-    jwt_secret.reset()
+    forget_secrets()
     with mock_aws():
         yield boto3.client("ssm", region_name="us-east-1")
-    jwt_secret.reset()
+    forget_secrets()
 
 
 def put(ssm: Any, value: str) -> None:

@@ -102,6 +102,7 @@ def test_the_bearer_scheme_guards_exactly_the_routes_that_answer_401_without_a_t
         else:
             assert response.status_code != 401, (path, method)
     assert {(path, method) for path, method, op in operations(doc) if "security" in op} == {
+        ("/auth/logout", "post"),
         ("/api/user", "get"),
         ("/api/user", "delete"),
         ("/api/applications", "get"),
@@ -178,7 +179,7 @@ def test_schemas_are_the_models_schemas(doc: dict[str, Any]) -> None:
 def test_real_responses_are_what_the_models_say(client: Client, issuer: GoogleIssuer) -> None:
     """The models describing responses no class produces (pages, stats, errors) match the real ones."""
     health = client.http.get("/health")
-    schemas.Health.model_validate_json(health.body, strict=True)
+    models.Health.model_validate_json(health.body, strict=True)
     signin = client.http.post(
         "/auth/google",
         headers={"Content-Type": "application/json"},
@@ -188,8 +189,8 @@ def test_real_responses_are_what_the_models_say(client: Client, issuer: GoogleIs
     api = api_for(client, token)
     created = create(api, status="applied", tags=["x"])
     assert models.Application.model_validate(created).to_json() == created
-    schemas.ApplicationPage.model_validate_json(api("GET", "/api/applications?limit=1").body)
-    stats = schemas.ApplicationStats.model_validate_json(api("GET", "/api/applications/stats").body)
+    models.ApplicationPage.model_validate_json(api("GET", "/api/applications?limit=1").body)
+    stats = models.ApplicationStats.model_validate_json(api("GET", "/api/applications/stats").body)
     assert set(stats.by_status) == set(models.Status)
     models.UserRecord.model_validate_json(api("GET", "/api/user").body)
     failures = [
@@ -227,7 +228,7 @@ def test_every_error_body_fits_the_error_shape(error: errors.ApiError) -> None:
 def test_unhealthy_fits_its_model(make_client: Any) -> None:
     response = make_client("dev", JWT_SECRET_KEY="short").http.get("/health")
     assert response.status_code == 503
-    schemas.Unhealthy.model_validate_json(response.body, strict=True)
+    models.Unhealthy.model_validate_json(response.body, strict=True)
 
 
 def test_the_document_is_built_once(client: Client) -> None:

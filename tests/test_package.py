@@ -62,6 +62,7 @@ def test_every_path_has_an_options_that_reaches_the_function(template: dict[str,
     assert set(paths) == {
         "/health",
         "/auth/google",
+        "/auth/logout",
         "/api/user",
         "/api/applications",
         "/api/applications/stats",

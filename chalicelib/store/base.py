@@ -8,11 +8,15 @@ silently lose one. Implementations: sqlite.py (local, stdlib) and dynamodb.py (A
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from chalicelib.models import Application, Status, UserOut, UserRecord
+
+# Revoked tokens kept on a profile, at most: past this the oldest are folded into the cut-off
+# (which also ends the other sessions begun before them), so a profile item stays small.
+MAX_REVOKED = 100
 
 
 class StoreError(Exception):
@@ -21,6 +25,10 @@ class StoreError(Exception):
 
 class UserNotFound(StoreError):
     """No such user, or the account was deleted (or is being deleted)."""
+
+
+class SessionEnded(StoreError):
+    """The access token was signed out, or issued before the user's sessions were ended."""
 
 
 class ApplicationNotFound(StoreError):
@@ -33,6 +41,67 @@ class VersionConflict(StoreError):
     def __init__(self, current_version: int) -> None:
         super().__init__(f"stored version is {current_version}")
         self.current_version = current_version
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who a request is from: the user, and the id of the access token they sent."""
+
+    user_id: str
+    token_id: str  # a ULID (chalicelib.ids): token ids sort by when they were issued
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """What ends sessions, kept on the profile: a cut-off and the ids of tokens signed out.
+
+    A token is admitted when its id sorts after `after` and is not in `revoked` (token id -> its
+    expiry, epoch seconds; pruned once expired, since then it is refused anyway). Token ids are
+    ULIDs, monotonic within a container, so a cut-off made with a fresh id ends every token this
+    container issued before it, even in the same millisecond. A profile made by a sign-in starts
+    with a cut-off made just before its first token, so a token issued before an account was
+    deleted never works for the account made after it.
+    """
+
+    after: str = ""
+    revoked: Mapping[str, int] = field(default_factory=dict)
+
+    def admits(self, session: Session) -> bool:
+        return session.token_id > self.after and session.token_id not in self.revoked
+
+    def revoke(self, token_id: str, expires_at: int, now_s: int) -> Sessions:
+        """Also sign out `token_id`; the list pruned of expired tokens and kept to MAX_REVOKED."""
+        kept = {jti: exp for jti, exp in self.revoked.items() if exp > now_s}
+        kept[token_id] = expires_at
+        after = self.after
+        if len(kept) > MAX_REVOKED:
+            after = max(after, sorted(kept)[len(kept) - MAX_REVOKED - 1])
+            kept = {jti: exp for jti, exp in kept.items() if jti > after}
+        return Sessions(after, kept)
+
+    def end_all(self, cut: str) -> Sessions:
+        """Every token issued before the fresh id `cut` refused; later sign-ins work."""
+        return Sessions(max(self.after, cut), {})
+
+
+@dataclass(frozen=True)
+class IdempotentCreate:
+    """A create sent with an Idempotency-Key: kept with the application for `expires_at`, so a
+    retry with the same key gets the first answer instead of a second application."""
+
+    key_hash: str  # sha256 of the user id and the key, hex (the key itself is never stored)
+    fingerprint: str  # sha256 of the validated request body, hex
+    created_s: int  # epoch seconds
+    expires_at: int  # epoch seconds; after it the key may be used again
+    response: str  # the application as first answered, JSON
+
+
+class IdempotencyKeyTaken(StoreError):
+    """A create with this key is already stored (possibly for another body)."""
+
+    def __init__(self, record: IdempotentCreate) -> None:
+        super().__init__("idempotency key already used")
+        self.record = record
 
 
 # botocore errors that mean "the service is not answering right now", not "you asked wrongly".
@@ -70,17 +139,6 @@ class ListFilter:
     q: str | None = None  # lowercase; a substring of company or role, case-insensitively
     follow_up_due_by: dt.date | None = None  # next_follow_up_on set and on or before this date
 
-    def matches(self, app: Application) -> bool:
-        if self.statuses and app.status not in self.statuses:
-            return False
-        if self.tag is not None and self.tag.lower() not in {t.lower() for t in app.tags}:
-            return False
-        if self.q is not None and not app.matches_search(self.q):
-            return False
-        return self.follow_up_due_by is None or (
-            app.next_follow_up_on is not None and app.next_follow_up_on <= self.follow_up_due_by
-        )
-
 
 @dataclass(frozen=True)
 class Page:
@@ -89,31 +147,50 @@ class Page:
 
 
 class Store(Protocol):
-    def sign_in(self, user: UserOut, now: str) -> UserRecord:
+    """Every user-scoped read or write takes the request's `session` (None only for maintenance and
+    tests): when given, a signed-out or ended session is refused with SessionEnded, checked in the
+    same round trip that finds the user."""
+
+    def sign_in(self, user: UserOut, now: str, sessions_after: str = "") -> UserRecord:
         """Create the profile on first sign-in; later, update email, name, picture and last_login_at.
 
-        A profile whose deletion was interrupted is deleted completely first, then created anew.
+        A new profile admits only tokens whose ids sort after `sessions_after`. A profile whose deletion was interrupted is
+        deleted completely first, then created anew.
         """
         ...
 
-    def get_user(self, user_id: str) -> UserRecord:
-        """The profile, or UserNotFound."""
+    def get_user(self, user_id: str, session: Session | None = None) -> UserRecord:
+        """The profile, or UserNotFound / SessionEnded."""
         ...
 
-    def delete_user(self, user_id: str) -> None:
-        """Delete the profile and every application of it, or UserNotFound.
+    def update_sessions(self, user_id: str, session: Session, change: Callable[[Sessions], Sessions]) -> None:
+        """Replace the profile's Sessions with change(current), atomically; UserNotFound / SessionEnded."""
+        ...
+
+    def delete_user(self, user_id: str, session: Session | None = None) -> None:
+        """Delete the profile and everything of the user, or UserNotFound / SessionEnded.
 
         From the moment it starts, the user is not found by any other operation; an interrupted
         deletion is finished by the next sign-in.
         """
         ...
 
-    def create_application(self, user_id: str, app: Application) -> None:
-        """Store a new application (app.version is 1), or UserNotFound."""
+    def create_application(
+        self,
+        user_id: str,
+        app: Application,
+        session: Session | None = None,
+        idempotency: IdempotentCreate | None = None,
+    ) -> None:
+        """Store a new application (app.version is 1), or UserNotFound / SessionEnded.
+
+        With `idempotency`, the record is stored in the same transaction; IdempotencyKeyTaken with
+        the stored record (and nothing written) when an unexpired record with that key exists.
+        """
         ...
 
-    def get_application(self, user_id: str, app_id: str) -> Application:
-        """The application, or UserNotFound / ApplicationNotFound (checked in that order)."""
+    def get_application(self, user_id: str, app_id: str, session: Session | None = None) -> Application:
+        """The application, or UserNotFound / SessionEnded / ApplicationNotFound (checked in that order)."""
         ...
 
     def replace_application(self, user_id: str, app: Application, expected_version: int) -> None:
@@ -123,22 +200,26 @@ class Store(Protocol):
         """
         ...
 
-    def delete_application(self, user_id: str, app_id: str, expected_version: int | None) -> None:
+    def delete_application(
+        self, user_id: str, app_id: str, expected_version: int | None, session: Session | None = None
+    ) -> None:
         """Delete it, only if its version matches when one is given.
 
-        UserNotFound / ApplicationNotFound / VersionConflict.
+        UserNotFound / SessionEnded / ApplicationNotFound / VersionConflict.
         """
         ...
 
-    def list_applications(self, user_id: str, flt: ListFilter, limit: int, after_id: str | None) -> Page:
+    def list_applications(
+        self, user_id: str, flt: ListFilter, limit: int, after_id: str | None, session: Session | None = None
+    ) -> Page:
         """Up to `limit` matching applications, newest first, with ids below `after_id` when given.
 
-        UserNotFound when there is no such user.
+        UserNotFound / SessionEnded.
         """
         ...
 
-    def all_applications(self, user_id: str) -> Sequence[Application]:
-        """Every application of the user (for statistics), or UserNotFound."""
+    def all_applications(self, user_id: str, session: Session | None = None) -> Sequence[Application]:
+        """Every application of the user (for statistics), or UserNotFound / SessionEnded."""
         ...
 
     def count_hit(self, key: str, window_start: int, expires_at: int) -> int:

@@ -2,8 +2,12 @@
 
 Items, all under PK = "USER#<user id>":
   SK = "PROFILE"       the profile's fields, plus `deleting` while a deletion is under way
+                       and what ends sessions: `sessions_after` (the cut-off token id), `revoked` (a map of
+                       signed-out token ids to their expiry) and `sessions_v` (their version)
   SK = "APP#<app id>"  `doc` (the application as JSON) plus copies of what conditions and filters
                        read: version, status, tags_lc, company_lc, role_lc, next_follow_up_on
+  SK = "IDEM#<hash>"   a create sent with an Idempotency-Key: fingerprint, response, created_s and
+                       expires_at (the table's TTL attribute)
 
 Application ids are ULIDs, so "APP#" keys sort by creation and a descending Query is newest first.
 
@@ -25,7 +29,18 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.models import Application, UserOut, UserRecord
-from chalicelib.store.base import ApplicationNotFound, ListFilter, Page, UserNotFound, VersionConflict
+from chalicelib.store.base import (
+    ApplicationNotFound,
+    IdempotencyKeyTaken,
+    IdempotentCreate,
+    ListFilter,
+    Page,
+    Session,
+    SessionEnded,
+    Sessions,
+    UserNotFound,
+    VersionConflict,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -45,6 +60,7 @@ DEFAULT_TABLE = "job-hunt-tracker-prod"
 TTL_ATTRIBUTE = "expires_at"
 PROFILE = "PROFILE"
 APP = "APP#"
+IDEM = "IDEM#"
 _BATCH_WRITE_MAX = 25
 # DynamoDB applies Limit before the filter: a filtered listing reads this many items per call so
 # that a selective filter still needs few round trips.
@@ -125,6 +141,41 @@ def _application(item: Item) -> Application:
     return Application.model_validate_json(item["doc"]["S"])
 
 
+def _sessions(item: Item) -> Sessions:
+    revoked = item.get("revoked", {}).get("M", {})
+    return Sessions(item.get("sessions_after", {"S": ""})["S"], {k: int(v["N"]) for k, v in revoked.items()})
+
+
+def _checked_profile(item: Item | None, user_id: str, session: Session | None) -> Item:
+    """The profile item if it is live and admits the session; else UserNotFound / SessionEnded."""
+    if not item or "deleting" in item:
+        raise UserNotFound(user_id)
+    if session is not None and not _sessions(item).admits(session):
+        raise SessionEnded(user_id)
+    return item
+
+
+def _session_condition(session: Session | None) -> tuple[str, dict[str, str], Item]:
+    """A condition on the profile item saying it admits `session` (nothing when None)."""
+    if session is None:
+        return "", {}, {}
+    return (
+        " AND (attribute_not_exists(sessions_after) OR sessions_after < :jti) AND attribute_not_exists(revoked.#jti)",
+        {"#jti": session.token_id},
+        {":jti": _s(session.token_id)},
+    )
+
+
+def _idempotent(item: Item) -> IdempotentCreate:
+    return IdempotentCreate(
+        key_hash=item["SK"]["S"].removeprefix(IDEM),
+        fingerprint=item["fingerprint"]["S"],
+        created_s=int(item["created_s"]["N"]),
+        expires_at=int(item[TTL_ATTRIBUTE]["N"]),
+        response=item["response"]["S"],
+    )
+
+
 def _user(item: Item) -> UserRecord:
     return UserRecord.model_validate({k: v["S"] for k, v in item.items() if k in UserRecord.model_fields})
 
@@ -175,12 +226,18 @@ class DynamoStore:
     def _key(self, user_id: str, sort_key: str) -> Item:
         return {"PK": _s(f"USER#{user_id}"), "SK": _s(sort_key)}
 
-    def _live_profile(self, user_id: str) -> ConditionCheckTypeDef:
-        return {
+    def _live_profile(self, user_id: str, session: Session | None) -> ConditionCheckTypeDef:
+        extra, names, values = _session_condition(session)
+        check: ConditionCheckTypeDef = {
             "TableName": self.table_name,
             "Key": self._key(user_id, PROFILE),
-            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(deleting)",
+            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(deleting)" + extra,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
+        if names:
+            check["ExpressionAttributeNames"] = names
+            check["ExpressionAttributeValues"] = values
+        return check
 
     def _transact(self, items: Sequence[TransactWriteItemTypeDef]) -> list[Item | None] | None:
         """Run a write transaction: None when it committed, else what each failed condition saw.
@@ -207,8 +264,8 @@ class DynamoStore:
                 return
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _require_user(self, user_id: str) -> None:
-        self.get_user(user_id)
+    def _require_user(self, user_id: str, session: Session | None) -> None:
+        self.get_user(user_id, session)
 
     # -- rate limits -----------------------------------------------------------------------------
 
@@ -226,11 +283,17 @@ class DynamoStore:
 
     # -- users ---------------------------------------------------------------------------------
 
-    def sign_in(self, user: UserOut, now: str) -> UserRecord:
-        sets = ["id = :id", "email = :email", "last_login_at = :now", "created_at = if_not_exists(created_at, :now)"]
+    def sign_in(self, user: UserOut, now: str, sessions_after: str = "") -> UserRecord:
+        sets = [
+            "id = :id",
+            "email = :email",
+            "last_login_at = :now",
+            "created_at = if_not_exists(created_at, :now)",
+            "sessions_after = if_not_exists(sessions_after, :after)",
+        ]
         removes: list[str] = []
         names = {"#name": "name", "#picture": "picture"}  # name is a reserved word
-        values: Item = {":id": _s(user.id), ":email": _s(user.email), ":now": _s(now)}
+        values: Item = {":id": _s(user.id), ":email": _s(user.email), ":now": _s(now), ":after": _s(sessions_after)}
         for placeholder, value in (("#name", user.name), ("#picture", user.picture)):
             if value is None:
                 removes.append(placeholder)
@@ -258,44 +321,77 @@ class DynamoStore:
             self._purge(user.id)  # an interrupted deletion: finish it, then start afresh
         raise RuntimeError(f"the profile of {user.id} keeps being deleted while signing in")
 
-    def get_user(self, user_id: str) -> UserRecord:
-        out = self.client.get_item(TableName=self.table_name, Key=self._key(user_id, PROFILE), ConsistentRead=True)
-        item = out.get("Item")
-        if item is None or "deleting" in item:
-            raise UserNotFound(user_id)
-        return _user(item)
+    def get_user(self, user_id: str, session: Session | None = None) -> UserRecord:
+        return _user(_checked_profile(self._profile(user_id), user_id, session))
 
-    def delete_user(self, user_id: str) -> None:
+    def _profile(self, user_id: str) -> Item | None:
+        out = self.client.get_item(TableName=self.table_name, Key=self._key(user_id, PROFILE), ConsistentRead=True)
+        return out.get("Item")
+
+    def update_sessions(self, user_id: str, session: Session, change: Callable[[Sessions], Sessions]) -> None:
+        for attempt in range(_ATTEMPTS):
+            item = _checked_profile(self._profile(user_id), user_id, session)
+            new = change(_sessions(item))
+            version = item.get("sessions_v", {"N": "0"})["N"]
+            try:
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key=self._key(user_id, PROFILE),
+                    UpdateExpression="SET sessions_after = :after, revoked = :revoked, sessions_v = :next",
+                    ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleting) AND "
+                    "(attribute_not_exists(sessions_v) OR sessions_v = :v)",
+                    ExpressionAttributeValues={
+                        ":after": _s(new.after),
+                        ":revoked": {"M": {jti: {"N": str(exp)} for jti, exp in new.revoked.items()}},
+                        ":v": {"N": version},
+                        ":next": {"N": str(int(version) + 1)},
+                    },
+                )
+                return
+            except ClientError as err:
+                if not _condition_failed(err):
+                    raise
+            _pause(attempt)  # another sign-out of this user came first: read again
+        raise RuntimeError(f"the sessions of {user_id} keep changing")
+
+    def delete_user(self, user_id: str, session: Session | None = None) -> None:
         # Marked first: from here on every other operation finds no user, and no application can
         # be added, so the purge below cannot miss one. A profile already marked is a deletion
         # that was interrupted (or whose first attempt's answer was lost): this one finishes it.
+        extra, names, values = _session_condition(session)
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": self._key(user_id, PROFILE),
+            "UpdateExpression": "SET deleting = :true",
+            "ConditionExpression": "attribute_exists(PK)" + extra,
+            "ExpressionAttributeValues": {":true": {"BOOL": True}, **values},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
         try:
-            _retry_conflicts(
-                lambda: self.client.update_item(
-                    TableName=self.table_name,
-                    Key=self._key(user_id, PROFILE),
-                    UpdateExpression="SET deleting = :true",
-                    ConditionExpression="attribute_exists(PK)",
-                    ExpressionAttributeValues={":true": {"BOOL": True}},
-                )
-            )
+            _retry_conflicts(lambda: self.client.update_item(**update))
         except ClientError as err:
             if not _condition_failed(err):
                 raise
-            raise UserNotFound(user_id) from None
+            old = _old_item(err)
+            if not old:
+                raise UserNotFound(user_id) from None
+            raise SessionEnded(user_id) from None
         self._purge(user_id)
 
     def _purge(self, user_id: str) -> None:
-        """Delete every application, then the profile if it is still the one marked for deletion."""
-        keys = self._items(
+        """Delete every item of the user, then the profile if it is still the one marked for deletion."""
+        everything = self._items(
             {
                 "TableName": self.table_name,
-                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :app)",
-                "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}"), ":app": _s(APP)},
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}")},
                 "ProjectionExpression": "PK, SK",
                 "ConsistentRead": True,
             }
         )
+        keys = (key for key in everything if key["SK"]["S"] != PROFILE)
         for chunk in itertools.batched(keys, _BATCH_WRITE_MAX, strict=False):
             requests: Sequence[WriteRequestTypeDef] = [{"DeleteRequest": {"Key": key}} for key in chunk]
             for attempt in range(_ATTEMPTS):
@@ -319,25 +415,54 @@ class DynamoStore:
 
     # -- applications --------------------------------------------------------------------------
 
-    def create_application(self, user_id: str, app: Application) -> None:
-        failed = self._transact(
-            [
-                {"ConditionCheck": self._live_profile(user_id)},
+    def create_application(
+        self,
+        user_id: str,
+        app: Application,
+        session: Session | None = None,
+        idempotency: IdempotentCreate | None = None,
+    ) -> None:
+        actions: list[TransactWriteItemTypeDef] = [
+            {"ConditionCheck": self._live_profile(user_id, session)},
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _app_item(self._key(user_id, APP + app.id), app),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+        if idempotency is not None:
+            record: Item = {
+                **self._key(user_id, IDEM + idempotency.key_hash),
+                "fingerprint": _s(idempotency.fingerprint),
+                "response": _s(idempotency.response),
+                "created_s": {"N": str(idempotency.created_s)},
+                TTL_ATTRIBUTE: {"N": str(idempotency.expires_at)},
+            }
+            # TTL deletes expired items only eventually: an expired record may be overwritten.
+            actions.append(
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _app_item(self._key(user_id, APP + app.id), app),
-                        "ConditionExpression": "attribute_not_exists(PK)",
+                        "Item": record,
+                        "ConditionExpression": "attribute_not_exists(PK) OR #expires <= :now",
+                        "ExpressionAttributeNames": {"#expires": TTL_ATTRIBUTE},
+                        "ExpressionAttributeValues": {":now": {"N": str(idempotency.created_s)}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
-                },
-            ]
-        )
+                }
+            )
+        failed = self._transact(actions)
         if failed is not None:
             if failed[0] is not None:
+                _checked_profile(failed[0], user_id, session)
                 raise UserNotFound(user_id)
+            if len(failed) > 2 and failed[2]:
+                raise IdempotencyKeyTaken(_idempotent(failed[2]))
             raise RuntimeError(f"application id {app.id} is already taken")  # ids are random: a bug, not a state
 
-    def get_application(self, user_id: str, app_id: str) -> Application:
+    def get_application(self, user_id: str, app_id: str, session: Session | None = None) -> Application:
         profile_key, app_key = self._key(user_id, PROFILE), self._key(user_id, APP + app_id)
         # BatchGetItem, not TransactGetItems: plain reads never collide with a concurrent write.
         request: dict[str, Any] = {self.table_name: {"Keys": [profile_key, app_key], "ConsistentRead": True}}
@@ -351,9 +476,7 @@ class DynamoStore:
             _pause(attempt)
         else:
             raise RuntimeError(f"DynamoDB kept reads of {user_id} unprocessed")
-        profile = found.get(PROFILE)
-        if profile is None or "deleting" in profile:
-            raise UserNotFound(user_id)
+        _checked_profile(found.get(PROFILE), user_id, session)
         app = found.get(APP + app_id)
         if app is None:
             raise ApplicationNotFound(app_id)
@@ -381,7 +504,9 @@ class DynamoStore:
                 return  # botocore retried after our write landed (its answer was lost): done
             raise VersionConflict(int(old["version"]["N"])) from None
 
-    def delete_application(self, user_id: str, app_id: str, expected_version: int | None) -> None:
+    def delete_application(
+        self, user_id: str, app_id: str, expected_version: int | None, session: Session | None = None
+    ) -> None:
         delete: DeleteTypeDef = {
             "TableName": self.table_name,
             "Key": self._key(user_id, APP + app_id),
@@ -391,18 +516,21 @@ class DynamoStore:
         if expected_version is not None:
             delete["ConditionExpression"] = "version = :expected"
             delete["ExpressionAttributeValues"] = {":expected": {"N": str(expected_version)}}
-        failed = self._transact([{"ConditionCheck": self._live_profile(user_id)}, {"Delete": delete}])
+        failed = self._transact([{"ConditionCheck": self._live_profile(user_id, session)}, {"Delete": delete}])
         if failed is None:
             return
         if failed[0] is not None:
+            _checked_profile(failed[0], user_id, session)
             raise UserNotFound(user_id)
         old = failed[1]
         if not old:
             raise ApplicationNotFound(app_id)
         raise VersionConflict(int(old["version"]["N"]))
 
-    def list_applications(self, user_id: str, flt: ListFilter, limit: int, after_id: str | None) -> Page:
-        self._require_user(user_id)
+    def list_applications(
+        self, user_id: str, flt: ListFilter, limit: int, after_id: str | None, session: Session | None = None
+    ) -> Page:
+        self._require_user(user_id, session)
         where, names, values = _filter(flt)
         query: QueryInputTypeDef = {
             "TableName": self.table_name,
@@ -423,7 +551,7 @@ class DynamoStore:
         found = list(itertools.islice(self._items(query), limit + 1))
         return Page(items=[_application(item) for item in found[:limit]], has_more=len(found) > limit)
 
-    def all_applications(self, user_id: str) -> Sequence[Application]:
+    def all_applications(self, user_id: str, session: Session | None = None) -> Sequence[Application]:
         # "APP#..." < "PROFILE": one Query reads the profile with the applications, so checking
         # the user costs no extra round trip.
         items = list(
@@ -441,9 +569,7 @@ class DynamoStore:
                 }
             )
         )
-        profile = next((item for item in items if item["SK"]["S"] == PROFILE), None)
-        if profile is None or "deleting" in profile:
-            raise UserNotFound(user_id)
+        _checked_profile(next((item for item in items if item["SK"]["S"] == PROFILE), None), user_id, session)
         return [_application(item) for item in items if item["SK"]["S"].startswith(APP)]
 
 

@@ -28,6 +28,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from chalicelib import tokens
+from chalicelib.clock import Now
 from local_google.__main__ import dev_issuer
 from local_google.issuer import subject_for
 from tests.chalice_local import run_chalice_local
@@ -398,9 +399,10 @@ def test_a_non_allowed_origin_is_blocked_by_the_browser_and_changes_nothing(
 def test_an_expired_token_reaches_the_page_as_a_readable_401(api: Api, page_servers: None, page: BrowserPage) -> None:
     email, name = "eve.expired@example.com", "Eve Expired"
     signed_in = api.sign_in(email, name)
-    claims = {"sub": signed_in["user"]["id"], "email": email, "name": name, "picture": None}
-    two_hours_ago = time.time() - 7200
-    expired = tokens.issue(claims, secret=DEV_SECRET, stage="dev", lifetime_s=3600, now=two_hours_ago)
+    two_hours_ago = Now(int((time.time() - 7200) * 1000))
+    expired = tokens.issue(
+        signed_in["user"]["id"], email, name, None, secret=DEV_SECRET, stage="dev", lifetime_s=3600, now=two_hours_ago
+    )
     page.open(ALLOWED_PORT)
 
     # The same user's valid token first: the page reads the profile, and no challenge.
