@@ -85,17 +85,19 @@ def _iso_date(value: Any) -> Any:
 # (U+0080-U+009F). Tab, newline and carriage return stay allowed; every other letter, mark,
 # symbol or emoji (and the zero-width joiner emoji need, category Cf) is fine.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-# The stored model: a document saved before the rule above existed is read as it was stored.
-_STORED_MODEL = "Application"
+# Validation context for documents read back from a store: what was saved before a rule existed
+# is read as it was stored (Application.stored).
+STORED = {"stored": True}
 
 
 def _plain_text(value: str, info: ValidationInfo) -> str:
     """Text a person typed: no control characters but tab, newline and carriage return.
 
-    The rule is on what clients send. A stored application is not re-checked, so one saved before
-    the rule (a NUL was accepted then) still reads instead of failing every list and stats call.
+    The rule is on what clients send. A stored application is read with the STORED context and not
+    re-checked, so one saved before the rule (a NUL was accepted then) still reads instead of
+    failing every list and stats call.
     """
-    if _CONTROL.search(value) and (info.config or {}).get("title") != _STORED_MODEL:
+    if _CONTROL.search(value) and not (info.context or {}).get("stored"):
         raise ValueError("must not contain control characters (tab, newline and carriage return are allowed)")
     return value
 
@@ -226,6 +228,11 @@ class Application(ApplicationData):
         if not isinstance(data, dict):
             return data
         return {name: data[name] for name in OUTPUT_ORDER if name in data} | data
+
+    @classmethod
+    def stored(cls, doc: str | bytes) -> Application:
+        """An application as a store saved it (JSON), read without re-applying input-only rules."""
+        return cls.model_validate_json(doc, context=STORED)
 
     def to_json(self) -> dict[str, Any]:
         """The API representation: identity first, then what a person filled in, then history."""

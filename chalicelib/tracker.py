@@ -120,7 +120,7 @@ def create_application(
         assert record is not None
         if taken.record.fingerprint != record.fingerprint:
             raise IdempotencyKeyReused from None
-        return Application.model_validate_json(taken.record.response), True
+        return Application.stored(taken.record.response), True
     return app, False
 
 
