@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -23,7 +24,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-        self.headers = dict(headers or {})
+        self.headers = {name: header_value(value) for name, value in (headers or {}).items()}
         if retry_after is not None:
             self.headers["Retry-After"] = str(retry_after)
         if code is not None:
@@ -119,6 +120,21 @@ class ServiceUnavailable(ApiError):
     code = "service_unavailable"
 
 
+# Only visible ASCII and space go into a header value. API Gateway and http.server (chalice local)
+# encode header values as Latin-1 or ASCII, and a client-chosen control character in a header is
+# how response splitting starts: so line breaks and tabs become spaces, anything else '?'.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+
+
+def _header_safe(char: re.Match[str]) -> str:
+    return " " if char.group() in "\t\r\n" else "?"
+
+
+def header_value(text: str) -> str:
+    """`text` as a header value: printable ASCII only (every error's headers pass through here)."""
+    return _NOT_PRINTABLE_ASCII.sub(_header_safe, text)
+
+
 def _quote(text: str) -> str:
-    """A header-safe quoted-string body: no quotes, backslashes or line breaks."""
-    return text.replace("\\", "").replace('"', "'").replace("\r", " ").replace("\n", " ")
+    """A header-safe quoted-string body: printable ASCII only, no quotes or backslashes."""
+    return header_value(text.replace("\\", "").replace('"', "'"))

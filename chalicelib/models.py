@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     model_serializer,
     model_validator,
@@ -65,20 +66,49 @@ class WorkMode(StrEnum):
     REMOTE = "remote"
 
 
+# Exactly YYYY-MM-DD: fromisoformat alone also takes 20260101 and 2026-W01-1. ASCII digits only
+# (\d would take other scripts' digits) and \Z, not $, which lets a trailing newline through.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
 def _iso_date(value: Any) -> Any:
-    """Dates come as 'YYYY-MM-DD' strings only (no timestamps, no datetimes)."""
+    """Dates come as 'YYYY-MM-DD' strings only (no timestamps, no datetimes, no other ISO forms)."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if not isinstance(value, str):
-        raise ValueError("must be a date string like 2026-11-26")
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError("must be a date string like 2026-11-26 (YYYY-MM-DD)")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError("must be a date string like 2026-11-26") from None
+        raise ValueError("must be a real date like 2026-11-26 (YYYY-MM-DD)") from None
+
+
+# Unicode category Cc is exactly these 65 code points: C0 (U+0000-U+001F), DEL (U+007F) and C1
+# (U+0080-U+009F). Tab, newline and carriage return stay allowed; every other letter, mark,
+# symbol or emoji (and the zero-width joiner emoji need, category Cf) is fine.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Validation context for documents read back from a store: what was saved before a rule existed
+# is read as it was stored (Application.stored).
+STORED = {"stored": True}
+
+
+def _plain_text(value: str, info: ValidationInfo) -> str:
+    """Text a person typed: no control characters but tab, newline and carriage return.
+
+    The rule is on what clients send. A stored application is read with the STORED context and not
+    re-checked, so one saved before the rule (a NUL was accepted then) still reads instead of
+    failing every list and stats call.
+    """
+    if _CONTROL.search(value) and not (info.context or {}).get("stored"):
+        raise ValueError("must not contain control characters (tab, newline and carriage return are allowed)")
+    return value
+
+
+PlainText = AfterValidator(_plain_text)
 
 
 def _http_url(value: str) -> str:
-    if not value.lower().startswith(("http://", "https://")) or len(value) < 11 or " " in value:
+    if not value.lower().startswith(("http://", "https://")) or len(value) < 11 or any(c.isspace() for c in value):
         raise ValueError("must be an http(s) URL")
     return value
 
@@ -100,11 +130,13 @@ def _email(value: str) -> str:
     return value
 
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), PlainText]
+OptionalText200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), PlainText]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_http_url)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), PlainText, AfterValidator(_http_url)]
+# Three ASCII letters: the pattern already refuses control characters.
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), PlainText]
 Money = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]
 
 # The fields a person fills in, other than the required company and role.
@@ -126,15 +158,15 @@ class _Editable(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     url: Url | None = None
-    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    location: OptionalText200 | None = None
     work_mode: WorkMode | None = None
     salary_min: Money | None = None
     salary_max: Money | None = None
     currency: Currency | None = None
-    source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    source: OptionalText200 | None = None
     applied_on: IsoDate | None = None
     next_follow_up_on: IsoDate | None = None
-    notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=10_000), PlainText] | None = None
 
 
 class Contact(BaseModel):
@@ -143,11 +175,11 @@ class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Text200
-    role: Annotated[str, StringConstraints(max_length=200)] | None = None
-    email: Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    role: OptionalText200 | None = None
+    email: Annotated[str, StringConstraints(max_length=254), PlainText, AfterValidator(_email)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40), PlainText] | None = None
     linkedin_url: Url | None = None
-    notes: Annotated[str, StringConstraints(max_length=2_000)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=2_000), PlainText] | None = None
 
 
 Contacts = Annotated[list[Contact], Field(max_length=20)]
@@ -224,6 +256,11 @@ class Application(ApplicationData):
         if not isinstance(data, dict):
             return data
         return {name: data[name] for name in OUTPUT_ORDER if name in data} | data
+
+    @classmethod
+    def stored(cls, doc: str | bytes) -> Application:
+        """An application as a store saved it (JSON), read without re-applying input-only rules."""
+        return cls.model_validate_json(doc, context=STORED)
 
     def to_json(self) -> dict[str, Any]:
         """The API representation: identity first, then what a person filled in, then history."""
@@ -359,9 +396,9 @@ Interviewers = Annotated[list[Text200], Field(max_length=10)]
 class _InterviewEditable(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    location: Annotated[str, StringConstraints(max_length=200)] | None = None
+    location: OptionalText200 | None = None
     meeting_url: Url | None = None
-    notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=10_000), PlainText] | None = None
 
 
 class InterviewData(_InterviewEditable):
@@ -401,6 +438,11 @@ class Interview(InterviewData):
     created_at: str
     updated_at: str
     version: int
+
+    @classmethod
+    def stored(cls, doc: str | bytes) -> Interview:
+        """An interview as a store saved it (JSON), read without re-applying input-only rules."""
+        return cls.model_validate_json(doc, context=STORED)
 
 
 class InterviewList(BaseModel):

@@ -226,6 +226,17 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors={404: "No such file, or the docs are not served on this stage (`SERVE_DOCS`)."},
         media_types=("text/javascript", "text/css"),
     ),
+    ("GET", "/health/ready"): Op(
+        "Whether the API can serve requests now",
+        "meta",
+        response=schemas.Readiness,
+        errors={503: "A check failed; `checks` says which, in words: configuration, secret, storage, google_certs."},
+        error_bodies={503: schemas.Readiness},
+        auth=False,
+        guarded=False,
+        description="Checks the configuration, the JWT secret, the store (the table answers) and Google's certs "
+        "(cached). `make deploy` calls it last.",
+    ),
     ("GET", "/openapi.json"): Op(
         "This document", "meta", auth=False, guarded=False, description="Generated from the routes and the models."
     ),

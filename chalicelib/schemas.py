@@ -8,7 +8,7 @@ pays for building them: they are not on the cold start of any other request.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
@@ -68,3 +68,12 @@ class SignOutRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     everywhere: bool | SkipJsonSchema[None] = Omitted
+
+
+class Readiness(BaseModel):
+    """GET /health/ready: each check "ok" or its problem in words (never a secret)."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[Literal["configuration", "secret", "storage", "google_certs"], str]
+    stage: str | None
+    version: str

@@ -55,12 +55,17 @@ IDEMPOTENCY_SECONDS = 24 * 3600
 
 
 class Stale(Exception):
-    """The client's expected version is not the stored one."""
+    """The client's expected version is not the stored one.
 
-    def __init__(self, app_id: str, version: int) -> None:
+    `changed`: the client named an earlier version of it (someone changed it since); otherwise it
+    named a version the application never had, or another application's.
+    """
+
+    def __init__(self, app_id: str, version: int, *, changed: bool = True) -> None:
         super().__init__(f"{app_id} is at version {version}")
         self.app_id = app_id
         self.version = version
+        self.changed = changed
 
 
 class StaleInterview(Stale):
@@ -87,11 +92,17 @@ class Expect:
 
     def check(self, app: Application) -> None:
         if self.versions is not None and (app.id, app.version) not in self.versions:
-            raise Stale(app.id, app.version)
+            raise Stale(app.id, app.version, changed=self._earlier(app.id, app.version))
 
     def check_interview(self, interview: Interview) -> None:
         if self.versions is not None and (interview.id, interview.version) not in self.versions:
-            raise StaleInterview(interview.id, interview.version)
+            raise StaleInterview(
+                interview.id, interview.version, changed=self._earlier(interview.id, interview.version)
+            )
+
+    def _earlier(self, item_id: str, version: int) -> bool:
+        """Whether the client named an earlier version of this item (someone changed it since)."""
+        return any(i == item_id and v < version for i, v in self.versions or ())
 
 
 # ---- account ------------------------------------------------------------------------------------
@@ -167,7 +178,7 @@ def create_application(
         assert record is not None
         if taken.record.fingerprint != record.fingerprint:
             raise IdempotencyKeyReused from None
-        return Application.model_validate_json(taken.record.response), True
+        return Application.stored(taken.record.response), True
     return app, False
 
 

@@ -55,7 +55,7 @@ from chalicelib.store.base import (
     Store,
     TooManyInterviews,
     UserNotFound,
-    is_outage,
+    outage_message,
 )
 from chalicelib.store.factory import store_for
 from chalicelib.tokens import Identity
@@ -199,12 +199,15 @@ def _validation_failed(exc: ValidationError) -> ValidationFailed:
 
 def _stale(exc: tracker.Stale) -> PreconditionFailed:
     what = "interview" if isinstance(exc, tracker.StaleInterview) else "application"
-    return PreconditionFailed(
-        f"The {what} changed since you read it (it is now version {exc.version}); "
-        "GET it again and reapply your change.",
-        field="If-Match",
-        headers={"ETag": etag(exc.app_id, exc.version)},
-    )
+    current = etag(exc.app_id, exc.version)
+    if exc.changed:
+        message = (
+            f"The {what} changed since you read it (it is now version {exc.version}); "
+            "GET it again and reapply your change."
+        )
+    else:
+        message = f"If-Match does not match this {what}'s current ETag, {current}; send the ETag of your last GET."
+    return PreconditionFailed(message, field="If-Match", headers={"ETag": current})
 
 
 ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
@@ -289,16 +292,13 @@ class Api:
                     err = api_error(exc)
                     if err is not None:
                         return error_response(err)
-                    if not is_outage(exc):
+                    # A missing/unreachable/denied/throttled store: a 503 naming the table and what to run.
+                    loaded = configuration().loaded.settings
+                    outage = outage_message(exc, table=loaded.table_name if loaded else None)
+                    if outage is None:
                         raise
-                    log.error("storage unavailable: %s", type(exc).__name__)
-                    return error_response(
-                        ServiceUnavailable(
-                            "Storage is not answering right now; try again shortly.",
-                            retry_after=5,
-                            code="storage_unavailable",
-                        )
-                    )
+                    log.error("storage unavailable: %s", outage)
+                    return error_response(ServiceUnavailable(outage, retry_after=5, code="storage_unavailable"))
 
             self.app.route(path, methods=list(methods))(view)
             return fn
@@ -359,9 +359,14 @@ class Api:
             sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
 
     def _cors(self, event: Request, get_response: Callable[[Request], Response]) -> Response:
-        response = get_response(event)
+        loaded = configuration().loaded
+        # Inside Lambda, a development stage or the committed dev secret answers 503 on every route.
+        if loaded.refusal:
+            response = error_response(ServiceUnavailable(loaded.refusal, code="misconfigured"))
+        else:
+            response = get_response(event)
         _normalise_chalice_error(response)
-        policy = configuration().loaded.cors
+        policy = loaded.cors
         origin = event.headers.get("origin")
         if event.method == "OPTIONS":
             headers = policy.preflight_headers(origin, self.app.routes.get(event.path, {}).keys())

@@ -52,6 +52,7 @@ def test_every_route_path_has_a_preflight_view() -> None:
         "/docs",
         "/docs/{asset}",
         "/health",
+        "/health/ready",
         "/openapi.json",
     ]
     for path in PATHS:

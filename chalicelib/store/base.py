@@ -123,19 +123,40 @@ _TRANSIENT_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+# The function's role may not use the table (its policy is not the one `make deploy` sets).
+_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnrecognizedClientException"})
+DEPLOY_HINT = "run `make deploy` (it creates the table and the function's policy; plain `chalice deploy` does not)"
 
 
-def is_outage(exc: BaseException) -> bool:
-    """Whether an exception from a store means storage is unreachable or overloaded (a 503, not a bug)."""
+def outage_message(exc: BaseException, *, table: str | None = None) -> str | None:
+    """Why storage cannot serve this request, in words naming the table and what to run (a 503);
+    None when the exception is not an outage (a bug: a 500). Never includes a secret or user data."""
     module = type(exc).__module__
     # Judged by module and name, not isinstance: importing sqlite3 or botocore here would put them
     # on every cold start, whichever store the stage uses.
     if module == "sqlite3" and type(exc).__name__ == "OperationalError":
-        return "locked" in str(exc) or "busy" in str(exc)
+        if "locked" in str(exc) or "busy" in str(exc):
+            return "The SQLite database is busy; try again shortly."
+        return None
     if not module.startswith("botocore"):
-        return False
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
-    return code is None or code in _TRANSIENT_CODES  # no code: a connection or timeout error
+        return None
+    named = f"DynamoDB table {table!r}" if table else "the DynamoDB table"
+    response = getattr(exc, "response", None)  # a ClientError's parsed reply; None on connection errors
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    if code is None:  # a connection or timeout error
+        return f"Storage is not answering right now ({named} cannot be reached); try again shortly."
+    if code == "ResourceNotFoundException":
+        return f"Storage is not set up: {named} does not exist; {DEPLOY_HINT}."
+    if code in _DENIED_CODES:
+        return f"Storage is not set up: the function may not use {named} ({code}); {DEPLOY_HINT}."
+    if code in _TRANSIENT_CODES:
+        return f"Storage is not answering right now ({named}: {code}); try again shortly."
+    return None
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an exception from a store means storage is missing, unreachable or overloaded (a 503, not a bug)."""
+    return outage_message(exc) is not None
 
 
 @dataclass(frozen=True)

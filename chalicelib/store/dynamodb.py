@@ -42,7 +42,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.models import MAX_INTERVIEWS, AgendaItem, Application, Interview, UserOut, UserRecord
+from chalicelib.models import MAX_INTERVIEWS, STORED, AgendaItem, Application, Interview, UserOut, UserRecord
 from chalicelib.store.base import (
     AgendaPage,
     ApplicationNotFound,
@@ -172,7 +172,7 @@ def _same_doc(old: Item, new: Item) -> bool:
 
 
 def _application(item: Item) -> Application:
-    return Application.model_validate_json(item["doc"]["S"])
+    return Application.stored(item["doc"]["S"])
 
 
 def _sessions(item: Item) -> Sessions:
@@ -570,7 +570,7 @@ class DynamoStore:
                 }
             }
         ]
-        before = Application.model_validate_json(old["doc"]["S"])
+        before = Application.stored(old["doc"]["S"])
         if (before.company, before.role) != (app.company, app.role):
             for interview in self._interview_keys(user_id, app.id):
                 actions.append(
@@ -744,7 +744,7 @@ class DynamoStore:
             if sk.startswith(APP):
                 apps.append(_application(item))
             elif sk.startswith(IV):
-                interviews.append(Interview.model_validate_json(item["doc"]["S"]))
+                interviews.append(Interview.stored(item["doc"]["S"]))
             elif sk == PROFILE:
                 profile = item
         user = _user(_checked_profile(profile, user_id, session))
@@ -845,12 +845,12 @@ class DynamoStore:
 
     def get_interview(self, user_id: str, app_id: str, interview_id: str, session: Session | None = None) -> Interview:
         _, item = self._interview_and_application(user_id, app_id, interview_id, session)
-        return Interview.model_validate_json(item["doc"]["S"])
+        return Interview.stored(item["doc"]["S"])
 
     def list_interviews(self, user_id: str, app_id: str, session: Session | None = None) -> Sequence[Interview]:
         self._application_for_interview(user_id, app_id, session)
         found = self._interviews_of(user_id, app_id, "doc")
-        interviews = [Interview.model_validate_json(item["doc"]["S"]) for item in found]
+        interviews = [Interview.stored(item["doc"]["S"]) for item in found]
         return sorted(interviews, key=lambda i: (i.starts_at, i.id))
 
     def _interview_and_application(
@@ -949,7 +949,8 @@ class DynamoStore:
         found = list(itertools.islice(self._items(query), limit + 1))
         items = [
             AgendaItem.model_validate(
-                {**json.loads(item["doc"]["S"]), "company": item["company"]["S"], "role": item["role"]["S"]}
+                {**json.loads(item["doc"]["S"]), "company": item["company"]["S"], "role": item["role"]["S"]},
+                context=STORED,
             )
             for item in found[:limit]
         ]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from chalicelib.models import MAX_INTERVIEWS, AgendaItem, Application, Interview, UserOut, UserRecord
+from chalicelib.models import MAX_INTERVIEWS, STORED, AgendaItem, Application, Interview, UserOut, UserRecord
 from chalicelib.store.base import (
     AgendaPage,
     ApplicationNotFound,
@@ -270,7 +270,7 @@ class SqliteStore:
         row = conn.execute("SELECT doc FROM applications WHERE user_id = ? AND id = ?", (user_id, app_id)).fetchone()
         if row is None:
             raise ApplicationNotFound(app_id)
-        return Application.model_validate_json(row["doc"])
+        return Application.stored(row["doc"])
 
     def replace_application(self, user_id: str, app: Application, expected_version: int) -> None:
         columns = _columns(user_id, app)
@@ -334,7 +334,7 @@ class SqliteStore:
             params.append(flt.follow_up_due_by.isoformat())
         sql = f"SELECT doc FROM applications WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?"  # noqa: S608
         rows = conn.execute(sql, (*params, limit + 1)).fetchall()
-        items = [Application.model_validate_json(r["doc"]) for r in rows[:limit]]
+        items = [Application.stored(r["doc"]) for r in rows[:limit]]
         return Page(items=items, has_more=len(rows) > limit)
 
     def count_hit(self, key: str, window_start: int, expires_at: int) -> int:
@@ -351,7 +351,7 @@ class SqliteStore:
         conn = self._connection()
         self._require_user(conn, user_id, session)
         rows = conn.execute("SELECT doc FROM applications WHERE user_id = ? ORDER BY id DESC", (user_id,)).fetchall()
-        return [Application.model_validate_json(r["doc"]) for r in rows]
+        return [Application.stored(r["doc"]) for r in rows]
 
     # -- the person's settings and statistics ---------------------------------------------------
 
@@ -367,11 +367,11 @@ class SqliteStore:
         try:
             profile = self._user(conn, user_id, session)
             apps = conn.execute("SELECT doc FROM applications WHERE user_id = ? ORDER BY id DESC", (user_id,))
-            applications = [Application.model_validate_json(r["doc"]) for r in apps.fetchall()]
+            applications = [Application.stored(r["doc"]) for r in apps.fetchall()]
             rows = conn.execute("SELECT doc FROM interviews WHERE user_id = ?", (user_id,)).fetchall()
         finally:
             conn.execute("COMMIT")
-        return Everything(profile, applications, [Interview.model_validate_json(r["doc"]) for r in rows])
+        return Everything(profile, applications, [Interview.stored(r["doc"]) for r in rows])
 
     # -- interviews ------------------------------------------------------------------------------
 
@@ -412,7 +412,7 @@ class SqliteStore:
         ).fetchone()
         if row is None:
             raise InterviewNotFound(interview_id)
-        return Interview.model_validate_json(row["doc"])
+        return Interview.stored(row["doc"])
 
     def list_interviews(self, user_id: str, app_id: str, session: Session | None = None) -> Sequence[Interview]:
         conn = self._connection()
@@ -422,7 +422,7 @@ class SqliteStore:
             "SELECT doc FROM interviews WHERE user_id = ? AND application_id = ? ORDER BY starts_at, id",
             (user_id, app_id),
         ).fetchall()
-        return [Interview.model_validate_json(r["doc"]) for r in rows]
+        return [Interview.stored(r["doc"]) for r in rows]
 
     def replace_interview(
         self, user_id: str, interview: Interview, expected_version: int, session: Session | None = None
@@ -498,6 +498,8 @@ class SqliteStore:
         for row in rows[:limit]:
             app = json.loads(row["app"])
             items.append(
-                AgendaItem.model_validate({**json.loads(row["doc"]), "company": app["company"], "role": app["role"]})
+                AgendaItem.model_validate(
+                    {**json.loads(row["doc"]), "company": app["company"], "role": app["role"]}, context=STORED
+                )
             )
         return AgendaPage(items=items, has_more=len(rows) > limit)
