@@ -8,7 +8,8 @@ body (any shape, NaN and Infinity literals, huge strings, any script, lone surro
 bytes, random headers (Authorization, If-Match, Origin, Content-Type and made-up ones), a random
 query string and random path parameters -- often the real token and id, so the request gets past
 authentication and lookup to the code behind them. Every answer must be below 500, JSON with our
-error shape when it is an error, and carry printable-ASCII headers only.
+error shape when it is an error (a success too, but for /docs and its files), and carry
+printable-ASCII headers only.
 
 Three inputs that were 500s while this was written (JSON nested past the parser's limit in a body
 and in a bearer token, a non-ASCII cursor) also have targeted tests at the end, each naming its
@@ -290,6 +291,8 @@ def send(
     if response.status_code >= 400:
         answer = json.loads(response.body)
         assert {"error", "message"} <= set(answer) and isinstance(answer["message"], str), answer
+    elif response.body and template.startswith("/docs"):  # the docs page and its files: HTML, JS, CSS
+        assert response.headers["Content-Type"].startswith(("text/html", "text/javascript", "text/css"))
     elif response.body:
         json.loads(response.body)
 
