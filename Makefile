@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PORT    ?= 8000
 
-.PHONY: run test lint typecheck pytest wheelhouse package deploy bench clean
+.PHONY: run demo test lint typecheck pytest wheelhouse package deploy bench clean
 
 $(PY):
 	"$$(scripts/python313.sh)" -m venv $(VENV)
@@ -20,6 +20,11 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 ## local Google stand-in on http://127.0.0.1:8765 (GET /token?email=... hands out credentials)
 run: $(STAMP)
 	PORT=$(PORT) scripts/run-local.sh
+
+## demo: with `make run` serving (in another terminal), sign in a demo person and fill their tracker
+## with a realistic job search through the API; prints the access token (API=... for another URL)
+demo: $(STAMP)
+	$(PY) -m local_google demo --api $${API:-http://localhost:$(PORT)}
 
 ## test: install, then lint, type-check and run every test
 test: lint typecheck pytest

@@ -2,6 +2,7 @@
 
     python -m local_google token --email you@example.com [--name "You"]   # print an ID token
     python -m local_google serve [--port 8765]                           # certs + GET /token?email=...
+    python -m local_google demo [--api http://localhost:8000]             # a demo person's job search
     python -m local_google keygen                                        # new dev key (rarely)
 
 Tokens are signed with the committed dev key (`dev-signing-key.pem`), whose certificate is in
@@ -48,7 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the dev certs and GET /token?email=... on loopback")
     serve.add_argument("--port", type=int, default=8765)
     commands.add_parser("keygen", help="write a new dev-signing-key.pem and certs.json")
+    demo = commands.add_parser("demo", help="sign in a demo person and fill their tracker through the API (once)")
+    demo.add_argument("--api", default="http://localhost:8000", help="the API's base URL (default: make run's)")
+    demo.add_argument("--email", default="demo@example.com")
     args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        from local_google.demo import main as demo_main
+
+        return demo_main(args.api, args.email)
 
     if args.command == "keygen":
         key = SigningKey()
