@@ -17,6 +17,10 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
+
+# A UTC instant as the API sends it, e.g. "2026-11-26T09:30:00Z" (RFC 3339).
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
 class UserOut(BaseModel):
@@ -36,8 +40,8 @@ class AuthResponse(BaseModel):
 class UserRecord(UserOut):
     """A stored profile: what Google told us at the last sign-in, and when."""
 
-    created_at: str
-    last_login_at: str
+    created_at: Timestamp
+    last_login_at: Timestamp
 
 
 class Status(StrEnum):
@@ -143,16 +147,19 @@ class ApplicationData(_Editable):
 
 
 class ApplicationPatch(_Editable):
-    """A partial update: only the fields sent change; null clears an optional field."""
+    """A partial update: only the fields sent change; null clears an optional field.
 
-    company: Text200 | None = None
-    role: Text200 | None = None
-    status: Status | None = None
-    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+    company, role, status and tags cannot be cleared: null for them is a 422, so their JSON Schema
+    does not allow it (SkipJsonSchema) although the model must accept None to name the field."""
+
+    company: Text200 | SkipJsonSchema[None] = None
+    role: Text200 | SkipJsonSchema[None] = None
+    status: Status | SkipJsonSchema[None] = None
+    tags: Annotated[list[Tag], Field(max_length=20)] | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> ApplicationPatch:
-        for name in ("company", "role", "status"):
+        for name in ("company", "role", "status", "tags"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -174,7 +181,7 @@ OUTPUT_ORDER = (
 
 class StatusChange(BaseModel):
     status: Status
-    at: str
+    at: Timestamp
 
 
 class Application(ApplicationData):
@@ -183,8 +190,8 @@ class Application(ApplicationData):
     model_config = ConfigDict(extra="forbid")
 
     id: str
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
     version: int
     status_history: list[StatusChange]
 
@@ -208,11 +215,30 @@ class ApplicationPage(BaseModel):
     next_cursor: str | None
 
 
+Count = Annotated[int, Field(ge=0)]
+
+
+class StatusCounts(BaseModel):
+    """How many applications have each status: every status, 0 included."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wishlist: Count
+    applied: Count
+    screening: Count
+    interviewing: Count
+    offer: Count
+    accepted: Count
+    rejected: Count
+    withdrawn: Count
+    ghosted: Count
+
+
 class ApplicationStats(BaseModel):
     """GET /api/applications/stats (see tracker.stats)."""
 
     total: Annotated[int, Field(ge=0)]
-    by_status: dict[Status, Annotated[int, Field(ge=0)]]
+    by_status: StatusCounts
     applied_last_7_days: Annotated[int, Field(ge=0)]
     applied_last_30_days: Annotated[int, Field(ge=0)]
     response_rate: Annotated[float, Field(ge=0, le=1)]
@@ -222,7 +248,7 @@ class Health(BaseModel):
     """GET /health when the configuration is valid."""
 
     status: Literal["healthy"]
-    timestamp: str
+    timestamp: Timestamp
     stage: str
     version: str
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
+
+from chalicelib.errors import ErrorCode
 
 
 def _optional_not_null(schema: dict[str, Any]) -> None:
@@ -40,7 +42,7 @@ class ErrorBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    error: str
+    error: ErrorCode
     message: str
     field: str | SkipJsonSchema[None] = Omitted
     errors: list[FieldError] | SkipJsonSchema[None] = Omitted
@@ -49,17 +51,27 @@ class ErrorBody(BaseModel):
 GoogleIdToken = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
 
 
-class SignInRequest(BaseModel):
-    """POST /auth/google: the Google ID token, under the name Google Identity Services uses (`credential`)
-    or one older frontends send (`token`, `id_token`). auth.credential_from reads it; other keys are ignored."""
+class SignInWithCredential(BaseModel):
+    """The name Google Identity Services uses for the ID token."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"anyOf": [{"required": [name]} for name in ("credential", "token", "id_token")]}
-    )
+    credential: GoogleIdToken
 
-    credential: GoogleIdToken | SkipJsonSchema[None] = Omitted
-    token: GoogleIdToken | SkipJsonSchema[None] = Omitted
-    id_token: GoogleIdToken | SkipJsonSchema[None] = Omitted
+
+class SignInWithToken(BaseModel):
+    """The name the original backend's frontend sends."""
+
+    token: GoogleIdToken
+
+
+class SignInWithIdToken(BaseModel):
+    """The name some older frontends send."""
+
+    id_token: GoogleIdToken
+
+
+class SignInRequest(RootModel[SignInWithCredential | SignInWithToken | SignInWithIdToken]):
+    """POST /auth/google: the Google ID token under one of three names, `credential` first.
+    auth.credential_from reads it (the first of the three present); other keys are ignored."""
 
 
 class SignOutRequest(BaseModel):

@@ -22,6 +22,7 @@ from chalicelib.models import (
     ApplicationStats,
     Status,
     StatusChange,
+    StatusCounts,
     UserRecord,
 )
 from chalicelib.store.base import (
@@ -215,7 +216,7 @@ def stats(store: Store, session: Session, day: dt.date) -> ApplicationStats:
             responded += any(s in RESPONSE_STATUSES for s in after)
     return ApplicationStats(
         total=len(apps),
-        by_status=by_status,
+        by_status=StatusCounts.model_validate({s.value: n for s, n in by_status.items()}),
         applied_last_7_days=last_7,
         applied_last_30_days=last_30,
         response_rate=round(responded / reached, 4) if reached else 0.0,

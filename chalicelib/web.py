@@ -38,6 +38,7 @@ from chalicelib.cors import add_vary_origin
 from chalicelib.errors import (
     ApiError,
     Conflict,
+    ErrorCode,
     NotFound,
     PreconditionFailed,
     ServiceUnavailable,
@@ -197,7 +198,7 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
     tracker.IdempotencyKeyReused: lambda _: Unprocessable(
         "This Idempotency-Key was used for a create with another body; use a new key for a new application.",
         field="Idempotency-Key",
-        code="idempotency_key_reused",
+        code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
     ),
     ValidationError: _validation_failed,
 }
@@ -266,7 +267,7 @@ class Api:
                         ServiceUnavailable(
                             "Storage is not answering right now; try again shortly.",
                             retry_after=5,
-                            code="storage_unavailable",
+                            code=ErrorCode.STORAGE_UNAVAILABLE,
                         )
                     )
 
@@ -279,7 +280,7 @@ class Api:
         config = configuration()
         if not config.ok or config.loaded.settings is None or config.secret is None:
             raise ServiceUnavailable(
-                "The API is misconfigured; GET /health lists the settings at fault.", code="misconfigured"
+                "The API is misconfigured; GET /health lists the settings at fault.", code=ErrorCode.MISCONFIGURED
             )
         request = self.app.current_request
         assert request is not None
@@ -351,13 +352,22 @@ def _preflight(**_params: str) -> Response:
     return Response(body="", status_code=204)
 
 
-_CHALICE_ERROR = re.compile(r"(?<!^)(?=[A-Z])")
+# Chalice's own error codes (its error_response() and ChaliceViewError class names) -> ours.
+CHALICE_ERRORS: dict[str, ErrorCode] = {
+    "BadRequest": ErrorCode.BAD_REQUEST,
+    "BadRequestError": ErrorCode.BAD_REQUEST,
+    "NotFoundError": ErrorCode.NOT_FOUND,
+    "MethodNotAllowedError": ErrorCode.METHOD_NOT_ALLOWED,
+    "UnsupportedMediaType": ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    "InternalServerError": ErrorCode.INTERNAL_ERROR,
+}
 
 
 def _normalise_chalice_error(response: Response) -> None:
     """Chalice's own errors (405, 415, 500) in the same shape as ours."""
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
-        code = _CHALICE_ERROR.sub("_", str(body["Code"])).lower().removesuffix("_error")
-        response.body = json.dumps({"error": code, "message": body["Message"]}, separators=(",", ":"))
+        fallback = ErrorCode.INTERNAL_ERROR if response.status_code >= 500 else ErrorCode.BAD_REQUEST
+        code = CHALICE_ERRORS.get(str(body["Code"]), fallback)
+        response.body = json.dumps({"error": code.value, "message": body["Message"]}, separators=(",", ":"))
         response.headers.update(JSON_HEADERS)
