@@ -12,12 +12,15 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    ValidationError,
     model_serializer,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 # A UTC instant as the API sends it, e.g. "2026-11-26T09:30:00Z" (RFC 3339).
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -139,11 +142,48 @@ class ApplicationData(_Editable):
     status: Status = Status.WISHLIST
     tags: Annotated[list[Tag], Field(max_length=20), AfterValidator(_unique_tags)] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _salary_range(self) -> ApplicationData:
-        if self.salary_min is not None and self.salary_max is not None and self.salary_min > self.salary_max:
-            raise ValueError("salary_min must not exceed salary_max")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _salary_range(cls, data: Any, handler: ModelWrapValidatorHandler[ApplicationData]) -> ApplicationData:
+        """salary_min > salary_max is a 422 on salary_min, reported beside any other field's error
+        (an "after" validator would run only once every field is valid, hiding it)."""
+        try:
+            valid = handler(data)
+        except ValidationError as exc:
+            found = exc.errors()
+            faulty = {e["loc"][0] for e in found if e["loc"]}
+            if _salary_inverted(data) and not faulty & {"salary_min", "salary_max"}:
+                raise _with_salary_error(cls.__name__, found, data) from None
+            raise
+        if _salary_inverted(valid.model_dump(include={"salary_min", "salary_max"})):
+            raise _with_salary_error(cls.__name__, [], valid)
+        return valid
+
+
+SALARY_RANGE = PydanticCustomError("salary_range", "must not exceed salary_max")
+
+
+def _salary(data: Any, name: str) -> Any:
+    return data.get(name) if isinstance(data, dict) else getattr(data, name, None)
+
+
+def _salary_inverted(data: Any) -> bool:
+    low, high = _salary(data, "salary_min"), _salary(data, "salary_max")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)):
+        return False
+    return bool(low > high)
+
+
+def _with_salary_error(title: str, found: list[ErrorDetails], data: Any) -> ValidationError:
+    """The errors pydantic found, and the salary range's after them, as one ValidationError."""
+    lines: list[InitErrorDetails] = []
+    for e in found:
+        line: InitErrorDetails = {"type": e["type"], "loc": e["loc"], "input": e["input"]}
+        if "ctx" in e:
+            line["ctx"] = e["ctx"]
+        lines.append(line)
+    lines.append({"type": SALARY_RANGE, "loc": ("salary_min",), "input": _salary(data, "salary_min")})
+    return ValidationError.from_exception_data(title, lines)
 
 
 class ApplicationPatch(_Editable):
