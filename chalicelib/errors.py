@@ -57,7 +57,9 @@ class ApiError(Exception):
             self.code = ErrorCode(code)  # a more specific code than the class's, e.g. "misconfigured"
 
     def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": self.code.value, "message": self.message}
+        # `detail` is the message again, under the name FastAPI uses: a frontend written against the
+        # original backend shows `error.detail`.
+        out: dict[str, Any] = {"error": self.code.value, "message": self.message, "detail": self.message}
         if self.field is not None:
             out["field"] = self.field
         return out
@@ -105,14 +107,17 @@ class ValidationFailed(ApiError):
     status = 422
     code = ErrorCode.VALIDATION_ERROR
 
-    def __init__(self, errors: list[dict[str, str]]) -> None:
+    def __init__(self, errors: list[dict[str, str]], detail: list[dict[str, Any]] | None = None) -> None:
+        """`errors`: {field, message} each; `detail`: the same in FastAPI's shape ({loc, msg, type},
+        `loc` starting with "body"), derived from `errors` when not given."""
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(f"{first['field']}: {first['message']}{more}", field=first["field"])
         self.errors = errors
+        self.detail = detail if detail is not None else [_fastapi_detail(e) for e in errors]
 
     def body(self) -> dict[str, Any]:
-        return {**super().body(), "errors": self.errors}
+        return {**super().body(), "detail": self.detail, "errors": self.errors}
 
 
 class Unprocessable(ApiError):
@@ -147,6 +152,11 @@ class PayloadTooLarge(ApiError):
 class ServiceUnavailable(ApiError):
     status = 503
     code = ErrorCode.SERVICE_UNAVAILABLE
+
+
+def _fastapi_detail(error: dict[str, str]) -> dict[str, Any]:
+    loc: list[str | int] = ["body", *(int(p) if p.isdigit() else p for p in error["field"].split("."))]
+    return {"loc": loc, "msg": error["message"], "type": "value_error"}
 
 
 def _quote(text: str) -> str:

@@ -16,6 +16,7 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     StringConstraints,
     ValidationError,
+    computed_field,
     model_serializer,
     model_validator,
 )
@@ -300,3 +301,9 @@ class Unhealthy(BaseModel):
     problems: list[str]
     stage: str | None
     version: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def detail(self) -> str:
+        """The problems as one message, under the name the original (FastAPI) backend's errors used."""
+        return "The API is misconfigured: " + "; ".join(self.problems)

@@ -419,7 +419,7 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             "version": __version__,
             "description": "Track a job search: sign in with Google, then keep applications with their status "
             "history, follow-ups, notes and tags. Every response body is JSON, sent with `Cache-Control: no-store`; "
-            'every error is `{"error", "message", "field"?, "errors"?}`.',
+            'every error is `{"error", "message", "detail", "field"?, "errors"?}` (`detail`: what the original FastAPI backend sent).',
         },
         "tags": [
             {"name": "meta", "description": "Health and this document."},

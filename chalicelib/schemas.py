@@ -33,6 +33,16 @@ class FieldError(BaseModel):
     message: str
 
 
+class ValidationDetail(BaseModel):
+    """One field at fault in a 422, in FastAPI's shape (what the original backend sent)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loc: list[str | int]  # where: "body", then the field's path, e.g. ["body", "tags", 0]
+    msg: str
+    type: str  # pydantic's error type, e.g. "missing", "string_too_long", "extra_forbidden"
+
+
 class ErrorBody(BaseModel):
     """Every error the API answers: a stable code, a message a person can act on, and what is at fault.
 
@@ -44,6 +54,10 @@ class ErrorBody(BaseModel):
 
     error: ErrorCode
     message: str
+    detail: str | list[ValidationDetail] = Field(
+        description="For frontends written against the original (FastAPI) backend: the message again, "
+        "or for a 422 the fields at fault as FastAPI lists them. New code should read `error` and `errors`."
+    )
     field: str | SkipJsonSchema[None] = Omitted
     errors: list[FieldError] | SkipJsonSchema[None] = Omitted
 

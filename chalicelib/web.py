@@ -166,16 +166,20 @@ class Call:
 
 
 def _validation_failed(exc: ValidationError) -> ValidationFailed:
-    errors = []
+    errors: list[dict[str, str]] = []
+    detail: list[dict[str, Any]] = []  # FastAPI's shape: pydantic's loc (under "body") and type
     for err in exc.errors(include_url=False, include_input=False):
         field = ".".join(str(p) for p in err["loc"])
         message = str(err["msg"]).removeprefix("Value error, ")
+        loc: list[str | int] = ["body", *err["loc"]]
         if err["type"] == "extra_forbidden":
             message = "is not a field of an application"
         elif not field:  # a model-level rule names its field in the message
             field = message.split(" ", 1)[0]
+            loc.append(field)
         errors.append({"field": field or "body", "message": message})
-    return ValidationFailed(errors)
+        detail.append({"loc": loc, "msg": message, "type": err["type"]})
+    return ValidationFailed(errors, detail)
 
 
 def _stale(exc: tracker.Stale) -> PreconditionFailed:
@@ -369,5 +373,6 @@ def _normalise_chalice_error(response: Response) -> None:
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
         fallback = ErrorCode.INTERNAL_ERROR if response.status_code >= 500 else ErrorCode.BAD_REQUEST
         code = CHALICE_ERRORS.get(str(body["Code"]), fallback)
-        response.body = json.dumps({"error": code.value, "message": body["Message"]}, separators=(",", ":"))
+        message = body["Message"]
+        response.body = json.dumps({"error": code.value, "message": message, "detail": message}, separators=(",", ":"))
         response.headers.update(JSON_HEADERS)

@@ -77,7 +77,7 @@ GATEWAY_ERRORS: dict[str, tuple[int | None, ErrorCode, str]] = {
 
 def error_body(code: ErrorCode, message: str) -> dict[str, str]:
     """What a gateway response sends: the app's error shape, nothing taken from the request."""
-    return {"error": code.value, "message": message}
+    return {"error": code.value, "message": message, "detail": message}
 
 
 def gateway_responses(origin: str | None) -> dict[str, Any]:

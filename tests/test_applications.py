@@ -137,6 +137,27 @@ def test_a_422_names_every_field_at_fault_the_salary_range_included(api: Api) ->
     assert body(patched)["errors"] == [{"field": "salary_min", "message": "must not exceed salary_max"}]
 
 
+def test_a_422_also_lists_the_fields_as_fastapi_did(api: Api) -> None:
+    response = api("POST", "/api/applications", {"role": "", "tags": ["x" * 41], "salary": 1})
+    assert response.status_code == 422
+    data = body(response)
+    assert sorted(data["detail"], key=str) == sorted(
+        [
+            {"loc": ["body", "salary"], "msg": "is not a field of an application", "type": "extra_forbidden"},
+            {"loc": ["body", "company"], "msg": "Field required", "type": "missing"},
+            {"loc": ["body", "role"], "msg": "String should have at least 1 character", "type": "string_too_short"},
+            {"loc": ["body", "tags", 0], "msg": "String should have at most 40 characters", "type": "string_too_long"},
+        ],
+        key=str,
+    )
+    assert {e["field"] for e in data["errors"]} == {"salary", "company", "role", "tags.0"}  # ours, unchanged
+    created = create(api)
+    cleared = api("PATCH", f"/api/applications/{created['id']}", {"company": None})
+    assert body(cleared)["detail"] == [
+        {"loc": ["body", "company"], "msg": "company cannot be null", "type": "value_error"}
+    ]
+
+
 @pytest.mark.parametrize(("raw", "words"), [("[1, 2]", "JSON object"), ("{oops", "not valid JSON"), ("", "empty")])
 def test_malformed_bodies_get_400(api: Api, raw: str, words: str) -> None:
     response = api("POST", "/api/applications", raw, {"Content-Type": "application/json"})

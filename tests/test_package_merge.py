@@ -171,7 +171,7 @@ def test_gateway_errors_answer_in_our_error_shape_without_echoing_the_request(te
         text = response["ResponseTemplates"]["application/json"]
         assert "$" not in text, (kind, text)  # nothing from the request or $context (e.g. the Authorization header)
         parsed = schemas.ErrorBody.model_validate_json(text, strict=True)
-        assert parsed.error in errors.ErrorCode and parsed.message, kind
+        assert parsed.error in errors.ErrorCode and parsed.message and parsed.detail == parsed.message, kind
     unknown_route = responses["MISSING_AUTHENTICATION_TOKEN"]
     assert unknown_route["StatusCode"] == "404"
     assert json.loads(unknown_route["ResponseTemplates"]["application/json"])["error"] == "not_found"

@@ -73,6 +73,7 @@ def flow(base_url: str, google_id_token: str) -> list[str]:
     stale = update_application.sync_detailed(app.id, client=api, body=ApplicationPatch(notes="too late"), if_match=etag)
     assert stale.status_code == HTTPStatus.PRECONDITION_FAILED and isinstance(stale.parsed, ErrorBody), stale
     assert stale.parsed.error == ErrorCode.PRECONDITION_FAILED, stale.parsed
+    assert stale.parsed.detail == stale.parsed.message, stale.parsed  # what a frontend of the original reads
     assert stale.headers["ETag"] == moved.headers["ETag"]
     steps.append("412")
 

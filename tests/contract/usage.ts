@@ -63,5 +63,12 @@ export function explain(problem: Stale | Invalid): string {
 }
 export const code: Schemas["ErrorCode"] = "rate_limited";
 
+// What a frontend written against the original (FastAPI) backend reads: `detail`, a message or a
+// 422's list of {loc, msg, type}.
+export function legacyMessage(problem: Stale | Invalid): string {
+  const detail = problem.detail;
+  return typeof detail === "string" ? detail : detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; ");
+}
+
 // Item 6: CORS preflights are the browser's business, not operations of the client.
 export const noPreflight: paths["/api/applications"]["options"] = undefined;
