@@ -93,7 +93,9 @@ class InvalidGoogleCredential(ApiError):
     code = ErrorCode.INVALID_GOOGLE_CREDENTIAL
 
     def __init__(self, message: str, *, field: str = "credential") -> None:
-        super().__init__(message, field=field)
+        # A 401 names how to authenticate (RFC 9110), as the original backend's did: no error
+        # parameters, since no access token was at fault.
+        super().__init__(message, field=field, headers={"WWW-Authenticate": 'Bearer realm="job-hunt-tracker"'})
 
 
 class NotFound(ApiError):
