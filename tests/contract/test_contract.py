@@ -28,10 +28,8 @@ import requests
 
 import app as app_module
 from chalicelib import openapi
-from chalicelib.settings import ENV_NAMES
 from local_google.issuer import GoogleIssuer
-from tests.chalice_local import LocalServer, run_chalice_local
-from tests.conftest import ROOT, project_dir
+from tests.chalice_local import LocalServer, dev_stage_server
 from tests.dynamodb_local import dynamodb_local_required
 
 pytestmark = pytest.mark.slow
@@ -144,11 +142,7 @@ def test_the_python_flow_type_checks_against_the_generated_client(python_client:
 def server(issuer: GoogleIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     work = tmp_path_factory.mktemp("contract-server")
     stage = {"GOOGLE_CERTS_URL": issuer.certs_url, "SQLITE_PATH": str(work / "contract.db")}
-    project = project_dir(work, {"dev": stage})
-    for name in ("app.py", "chalicelib"):
-        (project / name).symlink_to(ROOT / name)
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    with run_chalice_local(env, log_path=work / "chalice-local.log", project_dir=project, cwd=ROOT) as running:
+    with dev_stage_server(work, stage) as running:
         yield running
 
 
