@@ -1,9 +1,8 @@
 """`chalice local --no-autoreload --stage dev` in a subprocess, for the tests that need a real server.
 
 One launcher for the browser tests (tests/e2e), the fuzzing (tests/test_fuzz.py) and the contract
-tests (tests/contract): a free
-loopback port, the server's output in a log file, a wait until GET /health answers 200, and the
-whole process group ended afterwards, whatever happened.
+tests (tests/contract): a free loopback port, the server's output in a log file, a wait until
+GET /health answers 200, and the whole process group ended afterwards, whatever happened.
 """
 
 from __future__ import annotations
