@@ -46,7 +46,7 @@ class ValidationDetail(BaseModel):
 class ErrorBody(BaseModel):
     """Every error the API answers: a stable code, a message a person can act on, and what is at fault.
 
-    Built by errors.ApiError.body() (and app.py for Chalice's own errors), which leaves out `field`
+    Built by errors.ApiError.body() (and web.py for Chalice's own errors), which leaves out `field`
     and `errors` when there is nothing to say: they are optional, never null.
     """
 
