@@ -46,10 +46,11 @@ package: $(STAMP)
 		--merge-template build/merge-template-prod.json build/prod
 	$(VENV)/bin/cfn-lint build/prod/sam.json
 
-## deploy: `chalice deploy --stage prod` of the same package, with precompiled bytecode (needs AWS
-## credentials; see the README's Deploy section). Exits 3 if chalice shipped a zip without it.
+## deploy: production in one command (needs AWS credentials and a region; see the README's Deploy
+## section): settings, secret, table, `chalice deploy --stage prod` with bytecode, what chalice
+## cannot configure, then GET /health/ready. Idempotent: a second run changes nothing that is right.
 deploy: $(STAMP)
-	$(PY) -m deploy.build --stage prod deploy
+	$(PY) -m deploy.production --stage prod
 
 ## bench: cold start, warm latency and scaling against the original app (bench/README.md);
 ## BENCH_ARGS=--quick for a smoke run, BENCH_ARGS="--store dynamodb" for DynamoDB Local

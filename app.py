@@ -31,6 +31,15 @@ def health() -> Response:
     return json_response(Health(status="healthy", timestamp=request_now().iso, stage=stage, version=__version__))
 
 
+@app.route("/health/ready")
+def health_ready() -> Response:
+    """Readiness: configuration, secret, storage and Google's certs each checked (chalicelib/readiness.py)."""
+    from chalicelib import readiness  # imported here: only this route pays for what it checks
+
+    result = readiness.check(configuration().loaded)
+    return json_response(result.body(), result.status)
+
+
 @api.route("/auth/google", ("POST",))
 def auth_google(call: Call) -> Any:
     limit = call.settings.signin_rate_limit_per_minute

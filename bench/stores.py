@@ -105,7 +105,7 @@ class BenchStore(AbstractContextManager["BenchStore"]):
         for i in range(count):
             data = ApplicationData.model_validate(application_body(i, rng, today))
             now = Now.read()  # a session issued now: admitted by a profile made before
-            tracker.create_application(store, Session(user_id, new_id(now.ms), now.ms), data, now)
+            tracker.create_application(store, Session(user_id, new_id(now.ms)), data, now)
         return time.monotonic() - started
 
     def __exit__(

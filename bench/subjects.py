@@ -92,7 +92,8 @@ def lambda_env(task_root: str) -> dict[str, str]:
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_LAMBDA_FUNCTION_NAME": "job-hunt-tracker-bench",
+        # Not AWS_LAMBDA_FUNCTION_NAME: inside Lambda this app refuses development stages (issue 14),
+        # and the bench runs its dev stage, for the local store and the local Google stand-in.
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",

@@ -1,6 +1,7 @@
-"""Job Hunt Tracker API: everything below the HTTP layer.
+"""Job Hunt Tracker API: everything app.py's route table uses.
 
-Nothing in this package imports chalice: app.py is the only place that knows about it.
+web.py is the request pipeline and the only module here that imports chalice; the rest (settings,
+auth, the use cases in tracker.py, the stores) knows nothing of HTTP frameworks.
 """
 
 __version__ = "2.0.0"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import tokens
+from chalicelib import ids, tokens
 from chalicelib.clock import Now
 from chalicelib.errors import BadRequest, ErrorCode, Unauthorized
 from chalicelib.models import AuthResponse, UserOut
@@ -57,7 +57,8 @@ def sign_in_with_google(settings: Settings, secret: str, store: Store, body: Any
         name=claims.get("name") if isinstance(claims.get("name"), str) else None,
         picture=claims.get("picture") if isinstance(claims.get("picture"), str) else None,
     )
-    store.sign_in(user, now.iso, now.ms)
+    # A new profile admits tokens issued from here on (ids are monotonic: the token's sorts after).
+    store.sign_in(user, now.iso, sessions_after=ids.new_id(now.ms))
     lifetime = settings.access_token_expire_minutes * 60
     access_token = tokens.issue(
         user.id, user.email, user.name, user.picture, secret=secret, stage=settings.stage, lifetime_s=lifetime, now=now

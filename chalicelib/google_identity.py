@@ -122,6 +122,15 @@ class GoogleCerts:
                 found = entry.verifiers.get(kid or "")
             return found
 
+    def key_count(self, url: str) -> int:
+        """How many keys `url` publishes, from the cache while it is fresh (readiness); CertsUnavailable."""
+        with self._lock:
+            now = self._clock()
+            entry = self._entries.get(url)
+            if entry is None or now >= entry.expires_at:
+                entry = self._refresh(url, entry, now)
+            return len(entry.verifiers)
+
     def _refresh(self, url: str, stale: _Certs | None, now: float) -> _Certs:
         try:
             pems, max_age = self._fetch(url)

@@ -40,11 +40,3 @@ def new_id(now_ms: int | None = None) -> str:
 
 def is_id(text: str) -> bool:
     return bool(ID_PATTERN.match(text))
-
-
-def time_ms(text: str) -> int:
-    """The creation time of an id, in milliseconds since the epoch (its first 10 characters)."""
-    value = 0
-    for char in text[:10]:
-        value = value * 32 + _ALPHABET.index(char)
-    return value

@@ -163,6 +163,17 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         guarded=False,
         description="No auth and no network: reads the settings only.",
     ),
+    ("GET", "/health/ready"): Op(
+        "Whether the API can serve requests now",
+        "meta",
+        response=schemas.Readiness,
+        errors={503: "A check failed; `checks` says which, in words: configuration, secret, storage, google_certs."},
+        error_bodies={503: schemas.NotReady},
+        auth=False,
+        guarded=False,
+        description="Checks the configuration, the JWT secret, the store (the table answers) and Google's certs "
+        "(cached). `make deploy` calls it last.",
+    ),
     ("GET", "/openapi.json"): Op(
         "This document", "meta", auth=False, guarded=False, description="Generated from the routes and the models."
     ),

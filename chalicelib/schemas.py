@@ -8,7 +8,7 @@ pays for building them: they are not on the cold start of any other request.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
@@ -94,3 +94,19 @@ class SignOutRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     everywhere: bool | SkipJsonSchema[None] = Omitted
+
+
+class Readiness(BaseModel):
+    """GET /health/ready: each check "ok" or its problem in words (never a secret)."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[Literal["configuration", "secret", "storage", "google_certs"], str]
+    stage: str | None
+    version: str
+
+
+class NotReady(Readiness):
+    """GET /health/ready's 503: the checks, and the failed ones as one message (`detail`, as every error body)."""
+
+    status: Literal["not_ready"]
+    detail: str

@@ -8,6 +8,7 @@ The parsed result is cached per environment, so a warm request does not parse ag
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -214,6 +215,21 @@ def _production(info: ValidationInfo) -> bool:
 ENV_NAMES: tuple[str, ...] = tuple(str(f.alias) for f in Settings.model_fields.values() if f.alias is not None)
 
 
+# The Lambda runtime sets this; `chalice local`, the test client and the tests do not.
+LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
+# SHA-256 of the dev stage's JWT_SECRET_KEY, committed in .chalice/config.json (a public value: the
+# digest only keeps the string itself out of the package; tests/test_refusal.py keeps it in step).
+COMMITTED_SECRET_SHA256 = "3b77f0c608145c86da9f532cda21056d5dd30279d0ea49c9fc8eb53a08319964"
+DEV_STAGE_REFUSAL = (
+    "the {stage} stage is for `chalice local`; deploy with `make deploy`, which uses the prod stage "
+    "(plain `chalice deploy` deploys the dev stage, whose settings are public in the repository)"
+)
+COMMITTED_SECRET_REFUSAL = (
+    "JWT_SECRET_KEY is the dev stage's committed value, published in the repository: anyone could sign "
+    "tokens; set JWT_SECRET_SSM_PARAMETER to a SecureString parameter holding a random secret"
+)
+
+
 @dataclass(frozen=True)
 class Loaded:
     """The outcome of reading the environment: settings, or the list of what is wrong."""
@@ -224,6 +240,22 @@ class Loaded:
     # The CORS policy, when ALLOWED_ORIGINS itself is valid, so that even the 503 a broken
     # configuration causes stays readable by the browser.
     cors: CorsPolicy
+    # Why this environment must not serve at all (inside Lambda only): every route answers 503 with it.
+    refusal: str | None = None
+
+
+def refusal(environ: Mapping[str, str]) -> str | None:
+    """Inside Lambda, a development stage or the committed dev secret refuses to serve: a public API
+    signed with a published secret must be impossible by construction, whatever else is set."""
+    if not environ.get(LAMBDA_MARKER):
+        return None
+    stage = environ.get("STAGE", "").strip() or "dev"
+    if stage in DEVELOPMENT_STAGES:
+        return DEV_STAGE_REFUSAL.format(stage=stage)
+    secret = environ.get("JWT_SECRET_KEY", "").strip()
+    if secret and hashlib.sha256(secret.encode()).hexdigest() == COMMITTED_SECRET_SHA256:
+        return COMMITTED_SECRET_REFUSAL
+    return None
 
 
 def parse(environ: Mapping[str, str]) -> Loaded:
@@ -237,12 +269,13 @@ def parse(environ: Mapping[str, str]) -> Loaded:
         problems = [_describe(err) for err in exc.errors(include_input=False, include_url=False)]
     if "JWT_SECRET_KEY" not in raw and "JWT_SECRET_SSM_PARAMETER" not in raw:
         problems.append(SECRET_MISSING)
+    refused = refusal(environ)
     if problems:
         problems.sort(key=lambda p: ENV_NAMES.index(p.split(":", 1)[0]) if p.split(":", 1)[0] in ENV_NAMES else 0)
         stage = raw.get("STAGE", "dev")
-        return Loaded(None, tuple(problems), stage if _STAGE.match(stage) else None, _cors_alone(raw))
+        return Loaded(None, tuple(problems), stage if _STAGE.match(stage) else None, _cors_alone(raw), refused)
     assert settings is not None
-    return Loaded(settings, (), settings.stage, settings.cors)
+    return Loaded(settings, (), settings.stage, settings.cors, refused)
 
 
 SECRET_MISSING = (
@@ -271,7 +304,7 @@ def _cors_alone(raw: Mapping[str, str]) -> CorsPolicy:
 
 
 _cache: dict[tuple[object, ...], Loaded] = {}
-_ENCODED_NAMES = tuple(os.fsencode(name) for name in ENV_NAMES)
+_ENCODED_NAMES = tuple(os.fsencode(name) for name in (*ENV_NAMES, LAMBDA_MARKER))
 
 
 def _environment_key(env: Mapping[str, str]) -> tuple[object, ...]:
@@ -279,7 +312,7 @@ def _environment_key(env: Mapping[str, str]) -> tuple[object, ...]:
     raw = getattr(env, "_data", None)  # os.environ keeps its encoded values in a plain dict
     if isinstance(raw, dict):
         return tuple(map(raw.get, _ENCODED_NAMES))
-    return tuple(env.get(name) for name in ENV_NAMES)
+    return tuple(env.get(name) for name in (*ENV_NAMES, LAMBDA_MARKER))
 
 
 def load(environ: Mapping[str, str] | None = None) -> Loaded:
@@ -289,7 +322,9 @@ def load(environ: Mapping[str, str] | None = None) -> Loaded:
     loaded = _cache.get(key)
     if loaded is None:
         loaded = parse(env)
-        if loaded.problems:
+        if loaded.refusal:
+            log.error("refusing to serve: %s", loaded.refusal)
+        elif loaded.problems:
             log.error("configuration invalid: %s", "; ".join(loaded.problems))
         if len(_cache) >= 16:
             _cache.clear()

@@ -7,8 +7,8 @@ RS256 ... are refused), the signature, `crit`, canonical base64, and that `exp`,
 must be strings, `exp` and `iat` integers, `iat` not ahead of this request's clock, and any input
 (non-ASCII, segments nested beyond recursion limits) is a 401, never a 500.
 
-`jti` is a ULID (chalicelib.ids), so a token's id also says when it was issued to the millisecond:
-that is what a sign-out compares with the profile's cut-off (store.base.Sessions).
+`jti` is a ULID (chalicelib.ids): token ids sort by when they were issued, which is what a
+sign-out's cut-off on the profile compares them with (store.base.Sessions).
 
 pyjwt is imported on the first verification or issue, not with this module: importing it loads
 `cryptography` (google-auth needs it, so it is in the package), which /health and CORS preflights
@@ -50,13 +50,12 @@ class Identity:
     email: str
     name: str | None
     picture: str | None
-    token_id: str
-    issued_ms: int  # from the token id: when it was issued, to the millisecond
+    token_id: str  # a ULID: its time is when the token was issued
     expires_at: int  # epoch seconds
 
     @property
     def session(self) -> Session:
-        return Session(self.user_id, self.token_id, self.issued_ms)
+        return Session(self.user_id, self.token_id)
 
 
 @functools.cache
@@ -121,7 +120,6 @@ def verify(token: str, *, secret: str, stage: str, now: Now) -> Identity:
         name=name if isinstance(name, str) else None,
         picture=picture if isinstance(picture, str) else None,
         token_id=claims["jti"],
-        issued_ms=ids.time_ms(claims["jti"]),
         expires_at=claims["exp"],
     )
 

@@ -85,7 +85,7 @@ def sign_out(store: Store, session: Session, *, expires_at: int, everywhere: boo
 
     def change(current: Sessions) -> Sessions:
         if everywhere:
-            return current.end_all(now.ms)
+            return current.end_all(ids.new_id(now.ms))
         return current.revoke(session.token_id, expires_at, now.seconds)
 
     store.update_sessions(session.user_id, session, change)

@@ -47,7 +47,7 @@ from chalicelib.errors import (
     ValidationFailed,
 )
 from chalicelib.jwt_secret import SecretUnavailable, jwt_secret
-from chalicelib.store.base import ApplicationNotFound, Session, SessionEnded, Store, UserNotFound, is_outage
+from chalicelib.store.base import ApplicationNotFound, Session, SessionEnded, Store, UserNotFound, outage_message
 from chalicelib.store.factory import store_for
 from chalicelib.tokens import Identity
 
@@ -193,7 +193,9 @@ def _stale(exc: tracker.Stale) -> PreconditionFailed:
 
 ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
     UserNotFound: lambda _: Unauthorized("This account no longer exists; sign in again to start a new one."),
-    SessionEnded: lambda _: Unauthorized("This session has ended (the token was signed out); sign in again."),
+    SessionEnded: lambda _: Unauthorized(
+        "This session has ended: the token was signed out, or the account deleted since; sign in again."
+    ),
     ApplicationNotFound: lambda exc: NotFound(f"No application with id {str(exc)[:40]!r}.", field="id"),
     tracker.Stale: _stale,
     tracker.Busy: lambda _: Conflict(
@@ -264,16 +266,13 @@ class Api:
                     err = api_error(exc)
                     if err is not None:
                         return error_response(err)
-                    if not is_outage(exc):
+                    # A missing/unreachable/denied/throttled store: a 503 naming the table and what to run.
+                    loaded = configuration().loaded.settings
+                    outage = outage_message(exc, table=loaded.table_name if loaded else None)
+                    if outage is None:
                         raise
-                    log.error("storage unavailable: %s", type(exc).__name__)
-                    return error_response(
-                        ServiceUnavailable(
-                            "Storage is not answering right now; try again shortly.",
-                            retry_after=5,
-                            code=ErrorCode.STORAGE_UNAVAILABLE,
-                        )
-                    )
+                    log.error("storage unavailable: %s", outage)
+                    return error_response(ServiceUnavailable(outage, retry_after=5, code=ErrorCode.STORAGE_UNAVAILABLE))
 
             self.app.route(path, methods=list(methods))(view)
             return fn
@@ -334,9 +333,14 @@ class Api:
             sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
 
     def _cors(self, event: Request, get_response: Callable[[Request], Response]) -> Response:
-        response = get_response(event)
+        loaded = configuration().loaded
+        # Inside Lambda, a development stage or the committed dev secret answers 503 on every route.
+        if loaded.refusal:
+            response = error_response(ServiceUnavailable(loaded.refusal, code=ErrorCode.MISCONFIGURED))
+        else:
+            response = get_response(event)
         _normalise_chalice_error(response)
-        policy = configuration().loaded.cors
+        policy = loaded.cors
         origin = event.headers.get("origin")
         if event.method == "OPTIONS":
             headers = policy.preflight_headers(origin, self.app.routes.get(event.path, {}).keys())

@@ -19,6 +19,9 @@ adds what must follow the stage's configuration instead of being copied by hand:
 - Stage throttling (rate and burst) from API_THROTTLE_RATE / API_THROTTLE_BURST.
 - CloudWatch alarms on the API stage's 5xx count and p99 latency and on the function's errors
   and throttles, notifying an SNS topic (subscribe to it: see the README).
+- The function's log group with LOG_RETENTION_DAYS, and OpenApiVersion (one API stage, not two).
+
+`make deploy` (deploy/production.py) applies the same resources with API calls after `chalice deploy`.
 """
 
 from __future__ import annotations
@@ -40,7 +43,12 @@ BUILD_SETTINGS: dict[str, tuple[int, str]] = {
     "API_THROTTLE_BURST": (50, "burst size above the steady rate"),
     "ALARM_5XX_PER_5_MINUTES": (5, "5xx responses in 5 minutes that raise the alarm"),
     "ALARM_P99_LATENCY_MS": (3000, "p99 latency in ms, over 3 consecutive 5-minute periods, that raises the alarm"),
+    "LOG_RETENTION_DAYS": (30, "days CloudWatch keeps the function's logs (one CloudWatch accepts: 7, 30, 90...)"),
 }
+# The values CloudWatch Logs accepts for a log group's retention (PutRetentionPolicy).
+RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
 EXPOSE_HEADERS = "ETag, Location, Retry-After, WWW-Authenticate"
 
 
@@ -51,6 +59,8 @@ def build_setting(name: str, environ: Mapping[str, str]) -> int:
         return default
     if not raw.isdigit() or int(raw) <= 0:
         raise SystemExit(f"{name} must be a positive whole number, not {raw!r}")
+    if name == "LOG_RETENTION_DAYS" and int(raw) not in RETENTION_DAYS:
+        raise SystemExit(f"{name} must be one of {', '.join(map(str, sorted(RETENTION_DAYS)))}, not {raw}")
     return int(raw)
 
 
@@ -139,7 +149,9 @@ def build(stage: str = "prod", environ: Mapping[str, str] = os.environ, root: Pa
     template: dict[str, Any] = json.loads((root / ".chalice" / f"merge-template-{stage}.json").read_text())
     resources = template.setdefault("Resources", {})
 
-    api: dict[str, Any] = {"Name": api_name}
+    # Any OpenApiVersion makes SAM leave out the extra stage named "Stage" it otherwise adds next
+    # to ours (outside the throttling and the alarms); chalice's document is Swagger 2.0.
+    api: dict[str, Any] = {"Name": api_name, "OpenApiVersion": "2.0"}
     api["GatewayResponses"] = gateway_responses(gateway_origin(variables.get("ALLOWED_ORIGINS", "")))
     api["MethodSettings"] = [
         {
@@ -151,10 +163,17 @@ def build(stage: str = "prod", environ: Mapping[str, str] = os.environ, root: Pa
     ]
     resources.setdefault("RestAPI", {}).setdefault("Properties", {}).update(api)
 
-    if "log_retention_in_days" in stage_config:
-        # chalice 1.34 names the function "${ApiHandler}" in this log group, but its logical id is
-        # APIHandler: the template would not deploy (cfn-lint E1019). Name it correctly here.
-        resources["ApiHandlerLogGroup"] = {"Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}}
+    # The function's own log group, with retention. Not chalice's log_retention_in_days: on the
+    # deploy path chalice 1.34 sets it on /aws/lambda/<function>-api_handler, a group the function
+    # (named <app>-<stage>) never writes to, and in a template it writes "${ApiHandler}" where the
+    # logical id is APIHandler. deploy/production.py sets the same retention on the deploy path.
+    resources["ApiHandlerLogGroup"] = {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {
+            "LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"},
+            "RetentionInDays": build_setting("LOG_RETENTION_DAYS", environ),
+        },
+    }
 
     resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": f"{api_name} {stage} alarms"}}
     api_dimensions = [{"Name": "ApiName", "Value": api_name}, {"Name": "Stage", "Value": api_stage}]

@@ -189,6 +189,18 @@ def client(make_client: MakeClient) -> Client:
     return make_client("dev")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("dynamodb", marks=pytest.mark.slow)])
+def both_stores(request: pytest.FixtureRequest, make_client: MakeClient) -> Client:
+    """A dev-stage client (the test issuer's certs trusted, no sign-in rate limit) on SQLite, then on
+    DynamoDB Local: a test using it runs once on each store."""
+    if request.param == "sqlite":
+        return make_client("dev", SIGNIN_RATE_LIMIT_PER_MINUTE="0")
+    endpoint, table = request.getfixturevalue("dynamodb_table")
+    return make_client(
+        "dev", STORE="dynamodb", DYNAMODB_TABLE=table, DYNAMODB_ENDPOINT_URL=endpoint, SIGNIN_RATE_LIMIT_PER_MINUTE="0"
+    )
+
+
 def sign_in(client: Client, id_token: str, field: str = "credential") -> Any:
     response = client.http.post(
         "/auth/google",

@@ -160,3 +160,24 @@ def test_what_counts_as_a_storage_outage() -> None:
     assert is_outage(client_error("ProvisionedThroughputExceededException"))
     assert not is_outage(client_error("ValidationException"))
     assert not is_outage(KeyError("a bug"))
+
+
+def test_each_storage_outage_is_named_with_what_to_do() -> None:
+    from botocore.exceptions import ClientError, ReadTimeoutError
+
+    from chalicelib.store.base import outage_message
+
+    def client_error(code: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": "x"}}, "GetItem")
+
+    table = "job-hunt-tracker-prod"
+    missing = outage_message(client_error("ResourceNotFoundException"), table=table)
+    assert missing is not None and f"DynamoDB table {table!r} does not exist" in missing and "make deploy" in missing
+    denied = outage_message(client_error("AccessDeniedException"), table=table)
+    assert denied is not None and f"may not use DynamoDB table {table!r} (AccessDeniedException)" in denied
+    assert "make deploy" in denied
+    throttled = outage_message(client_error("ThrottlingException"), table=table)
+    assert throttled is not None and table in throttled and "try again shortly" in throttled
+    timeout = outage_message(ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"), table=table)
+    assert timeout is not None and "cannot be reached" in timeout
+    assert outage_message(client_error("ConditionalCheckFailedException"), table=table) is None

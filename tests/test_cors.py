@@ -47,6 +47,7 @@ def test_every_route_path_has_a_preflight_view() -> None:
         "/auth/google",
         "/auth/logout",
         "/health",
+        "/health/ready",
         "/openapi.json",
     ]
     for path in PATHS:

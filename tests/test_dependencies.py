@@ -125,7 +125,7 @@ def test_health_and_the_user_route_do_not_load_sign_in_machinery(issuer: GoogleI
             stage,
             loaded,
         )
-    assert {"google", "requests", "cryptography", "sqlite3"} <= set(modules["signed_in"])
+    assert {"google", "requests", "cryptography", "sqlite3", "jwt"} <= set(modules["signed_in"])
 
 
 def test_the_test_client_and_a_raw_event_get_the_same_answer(client: Client, stage_env: StageEnv) -> None:

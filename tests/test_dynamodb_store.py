@@ -280,7 +280,7 @@ def test_a_replace_retried_after_it_landed_is_not_a_conflict(store: DynamoStore)
 @pytest.mark.slow
 def test_item_layout(store: DynamoStore, client: DynamoDBClient, table: str) -> None:
     who = user()
-    store.sign_in(who, NOW)
+    store.sign_in(who, NOW, "01KBX7Q3ZJ8W2N5V4R6T9Y0M1C")
     app = application(
         company="Acme GmbH", role="Data Engineer", tags=["Python", "Remote"], next_follow_up_on="2026-12-01"
     )
@@ -307,6 +307,7 @@ def test_item_layout(store: DynamoStore, client: DynamoDBClient, table: str) -> 
         "name": {"S": "Ada"},
         "created_at": {"S": NOW},
         "last_login_at": {"S": NOW},
+        "sessions_after": {"S": "01KBX7Q3ZJ8W2N5V4R6T9Y0M1C"},  # tokens issued before the profile never work
     }
 
 

@@ -126,8 +126,9 @@ def test_every_operation_lists_the_error_shape(doc: dict[str, Any]) -> None:
         }
         assert "#/components/schemas/ErrorBody" in shapes.values(), (path, method)
         assert "415" in op["responses"], (path, method)  # Chalice refuses a non-JSON Content-Type on every route
-        guarded = path not in ("/health", "/openapi.json")
-        assert ("503" in op["responses"]) == (guarded or (path, method) == ("/health", "get")), (path, method)
+        guarded = path not in ("/health", "/health/ready", "/openapi.json")
+        answers_503 = guarded or (path, method) in {("/health", "get"), ("/health/ready", "get")}
+        assert ("503" in op["responses"]) == answers_503, (path, method)
 
 
 def test_the_status_codes_the_brief_names(doc: dict[str, Any]) -> None:

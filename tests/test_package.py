@@ -61,6 +61,7 @@ def test_every_path_has_an_options_that_reaches_the_function(template: dict[str,
     paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     assert set(paths) == {
         "/health",
+        "/health/ready",
         "/auth/google",
         "/auth/logout",
         "/api/user",

@@ -225,6 +225,108 @@ def test_prod_reserves_concurrency_and_keeps_logs_30_days(template: dict[str, An
     function = template["Resources"]["APIHandler"]["Properties"]
     assert function["ReservedConcurrentExecutions"] == _prod()["reserved_concurrency"] == 20
     groups = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Logs::LogGroup"]
-    assert [g["RetentionInDays"] for g in groups] == [_prod()["log_retention_in_days"]] == [30]
-    # The function's own log group (chalice writes ${ApiHandler}; the merge template corrects it).
+    default_days, _ = merge_template.BUILD_SETTINGS["LOG_RETENTION_DAYS"]
+    assert [g["RetentionInDays"] for g in groups] == [default_days] == [30]
+    # The function's own log group: not chalice's log_retention_in_days, which names another group.
     assert [g["LogGroupName"] for g in groups] == [{"Fn::Sub": "/aws/lambda/${APIHandler}"}]
+    assert "log_retention_in_days" not in _prod()
+
+
+def _translated(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The template as CloudFormation's SAM transform expands it (aws-sam-translator, offline)."""
+    from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
+
+    class NoManagedPolicies:  # the function's role is chalice's own: no managed policy to look up
+        def load(self) -> dict[str, str]:
+            return {}
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    copy = json.loads(json.dumps(template))
+    copy["Resources"]["APIHandler"]["Properties"]["CodeUri"] = (
+        "s3://artifacts/deployment.zip"  # as `aws cloudformation package` rewrites it
+    )
+    return transform(copy, {}, NoManagedPolicies())  # type: ignore[no-any-return]
+
+
+def _stage_names(expanded: dict[str, Any]) -> set[str]:
+    resources = expanded["Resources"].values()
+    stages = {r["Properties"]["StageName"] for r in resources if r["Type"] == "AWS::ApiGateway::Stage"}
+    # A Deployment with a StageName creates that stage too (SAM's default "Stage").
+    return stages | {
+        r["Properties"]["StageName"]
+        for r in resources
+        if r["Type"] == "AWS::ApiGateway::Deployment" and "StageName" in r["Properties"]
+    }
+
+
+def test_the_sam_transform_makes_one_stage_prod_with_the_throttling(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expanded = _translated(template, monkeypatch)
+    assert _stage_names(expanded) == {"prod"}
+    [stage] = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["Properties"]["MethodSettings"] == [
+        {"HttpMethod": "*", "ResourcePath": "/*", "ThrottlingBurstLimit": 50, "ThrottlingRateLimit": 25}
+    ]
+    # Without OpenApiVersion, SAM adds a second stage named "Stage", outside throttling and alarms.
+    without = json.loads(json.dumps(template))
+    del without["Resources"]["RestAPI"]["Properties"]["OpenApiVersion"]
+    assert _stage_names(_translated(without, monkeypatch)) == {"prod", "Stage"}
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS.* not supported by moto")
+def test_the_template_path_creates_its_stack_in_the_emulator(
+    template: dict[str, Any], out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The expanded template as a CloudFormation stack in moto, as far as moto's CloudFormation goes:
+    it has no AWS::ApiGateway::Stage or AWS::CloudWatch::Alarm (the SAM expansion test above checks
+    those), and ignores a table's TTL, PITR and SSE (test_the_table_is_the_one_the_store_creates)."""
+    import boto3
+    from moto import mock_aws
+    from moto.apigateway import models as apigateway
+
+    import app as app_module
+
+    # Shim: moto's CloudFormation creates a RestApi without importing its Body (AWS imports it).
+    create_api = apigateway.RestAPI.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def with_body(cls: Any, /, name: str, resource: dict[str, Any], account_id: str, region: str, **kw: Any) -> Any:
+        api = create_api(cls, name, resource, account_id, region, **kw)
+        body = {k: v for k, v in resource["Properties"]["Body"].items() if k != "swagger"}
+        body["openapi"], body["info"] = "3.0.1", {"description": "", **body["info"]}  # moto reads OpenAPI 3 only
+        apigateway.apigateway_backends[account_id][region].put_rest_api(api.id, body, False, "overwrite")
+        return api
+
+    monkeypatch.setattr(apigateway.RestAPI, "create_from_cloudformation_json", classmethod(with_body))
+    expanded = _translated(template, monkeypatch)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="artifacts")
+        s3.upload_file(str(out_dir / "deployment.zip"), "artifacts", "deployment.zip")
+        cloudformation = boto3.client("cloudformation", region_name="us-east-1")
+        cloudformation.create_stack(
+            StackName="job-hunt-tracker-prod", TemplateBody=json.dumps(expanded), Capabilities=["CAPABILITY_IAM"]
+        )
+        (stack,) = cloudformation.describe_stacks(StackName="job-hunt-tracker-prod")["Stacks"]
+        assert stack["StackStatus"] == "CREATE_COMPLETE"
+        created = {
+            r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cloudformation.describe_stack_resources(StackName="job-hunt-tracker-prod")["StackResources"]
+            if "LogicalResourceId" in r and "PhysicalResourceId" in r
+        }
+        function = created["APIHandler"]
+        lam = boto3.client("lambda", region_name="us-east-1")
+        config = lam.get_function_configuration(FunctionName=function)
+        assert config["Runtime"] == "python3.13"
+        assert config["Environment"]["Variables"]["DYNAMODB_TABLE"] == created["TrackerTable"] == DEFAULT_TABLE
+        assert lam.get_function_concurrency(FunctionName=function)["ReservedConcurrentExecutions"] == 20
+        groups = boto3.client("logs", region_name="us-east-1").describe_log_groups()["logGroups"]
+        # Retention on the group the function writes to, whatever CloudFormation names the function.
+        assert {g["logGroupName"]: g.get("retentionInDays") for g in groups} == {f"/aws/lambda/{function}": 30}
+        apigw = boto3.client("apigateway", region_name="us-east-1")
+        methods = {
+            (r["path"], m)
+            for r in apigw.get_resources(restApiId=created["RestAPI"])["items"]
+            for m in r.get("resourceMethods", {})
+        }
+        assert methods == {(path, m) for path, route in app_module.app.routes.items() for m in route}

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from chalicelib import ids
 from chalicelib.models import Application, Status, UserOut, UserRecord
 
 # Revoked tokens kept on a profile, at most: past this the oldest are folded into the cut-off
@@ -46,43 +45,43 @@ class VersionConflict(StoreError):
 
 @dataclass(frozen=True)
 class Session:
-    """Who a request is from: the user, and the access token they sent (its id and issue time)."""
+    """Who a request is from: the user, and the id of the access token they sent."""
 
     user_id: str
-    token_id: str
-    issued_ms: int
+    token_id: str  # a ULID (chalicelib.ids): token ids sort by when they were issued
 
 
 @dataclass(frozen=True)
 class Sessions:
     """What ends sessions, kept on the profile: a cut-off and the ids of tokens signed out.
 
-    A token is admitted when it was issued at or after `valid_from_ms` and is not in `revoked`
-    (token id -> its expiry, epoch seconds; pruned once expired, since then it is refused anyway).
-    A profile made by a sign-in starts with the cut-off at that moment, so a token issued before an
-    account was deleted never works for the account made after it.
+    A token is admitted when its id sorts after `after` and is not in `revoked` (token id -> its
+    expiry, epoch seconds; pruned once expired, since then it is refused anyway). Token ids are
+    ULIDs, monotonic within a container, so a cut-off made with a fresh id ends every token this
+    container issued before it, even in the same millisecond. A profile made by a sign-in starts
+    with a cut-off made just before its first token, so a token issued before an account was
+    deleted never works for the account made after it.
     """
 
-    valid_from_ms: int = 0
+    after: str = ""
     revoked: Mapping[str, int] = field(default_factory=dict)
 
     def admits(self, session: Session) -> bool:
-        return session.issued_ms >= self.valid_from_ms and session.token_id not in self.revoked
+        return session.token_id > self.after and session.token_id not in self.revoked
 
     def revoke(self, token_id: str, expires_at: int, now_s: int) -> Sessions:
         """Also sign out `token_id`; the list pruned of expired tokens and kept to MAX_REVOKED."""
         kept = {jti: exp for jti, exp in self.revoked.items() if exp > now_s}
         kept[token_id] = expires_at
-        valid_from = self.valid_from_ms
+        after = self.after
         if len(kept) > MAX_REVOKED:
-            oldest = sorted(kept, key=ids.time_ms)[: len(kept) - MAX_REVOKED]
-            valid_from = max(valid_from, max(ids.time_ms(jti) for jti in oldest) + 1)
-            kept = {jti: exp for jti, exp in kept.items() if ids.time_ms(jti) >= valid_from}
-        return Sessions(valid_from, kept)
+            after = max(after, sorted(kept)[len(kept) - MAX_REVOKED - 1])
+            kept = {jti: exp for jti, exp in kept.items() if jti > after}
+        return Sessions(after, kept)
 
-    def end_all(self, now_ms: int) -> Sessions:
-        """Every token issued up to now_ms refused; later sign-ins work."""
-        return Sessions(max(self.valid_from_ms, now_ms + 1), {})
+    def end_all(self, cut: str) -> Sessions:
+        """Every token issued before the fresh id `cut` refused; later sign-ins work."""
+        return Sessions(max(self.after, cut), {})
 
 
 @dataclass(frozen=True)
@@ -116,19 +115,40 @@ _TRANSIENT_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+# The function's role may not use the table (its policy is not the one `make deploy` sets).
+_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnrecognizedClientException"})
+DEPLOY_HINT = "run `make deploy` (it creates the table and the function's policy; plain `chalice deploy` does not)"
 
 
-def is_outage(exc: BaseException) -> bool:
-    """Whether an exception from a store means storage is unreachable or overloaded (a 503, not a bug)."""
+def outage_message(exc: BaseException, *, table: str | None = None) -> str | None:
+    """Why storage cannot serve this request, in words naming the table and what to run (a 503);
+    None when the exception is not an outage (a bug: a 500). Never includes a secret or user data."""
     module = type(exc).__module__
     # Judged by module and name, not isinstance: importing sqlite3 or botocore here would put them
     # on every cold start, whichever store the stage uses.
     if module == "sqlite3" and type(exc).__name__ == "OperationalError":
-        return "locked" in str(exc) or "busy" in str(exc)
+        if "locked" in str(exc) or "busy" in str(exc):
+            return "The SQLite database is busy; try again shortly."
+        return None
     if not module.startswith("botocore"):
-        return False
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
-    return code is None or code in _TRANSIENT_CODES  # no code: a connection or timeout error
+        return None
+    named = f"DynamoDB table {table!r}" if table else "the DynamoDB table"
+    response = getattr(exc, "response", None)  # a ClientError's parsed reply; None on connection errors
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    if code is None:  # a connection or timeout error
+        return f"Storage is not answering right now ({named} cannot be reached); try again shortly."
+    if code == "ResourceNotFoundException":
+        return f"Storage is not set up: {named} does not exist; {DEPLOY_HINT}."
+    if code in _DENIED_CODES:
+        return f"Storage is not set up: the function may not use {named} ({code}); {DEPLOY_HINT}."
+    if code in _TRANSIENT_CODES:
+        return f"Storage is not answering right now ({named}: {code}); try again shortly."
+    return None
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an exception from a store means storage is missing, unreachable or overloaded (a 503, not a bug)."""
+    return outage_message(exc) is not None
 
 
 @dataclass(frozen=True)
@@ -152,10 +172,10 @@ class Store(Protocol):
     tests): when given, a signed-out or ended session is refused with SessionEnded, checked in the
     same round trip that finds the user."""
 
-    def sign_in(self, user: UserOut, now: str, now_ms: int = 0) -> UserRecord:
+    def sign_in(self, user: UserOut, now: str, sessions_after: str = "") -> UserRecord:
         """Create the profile on first sign-in; later, update email, name, picture and last_login_at.
 
-        A new profile's sessions start at `now_ms`. A profile whose deletion was interrupted is
+        A new profile admits only tokens whose ids sort after `sessions_after`. A profile whose deletion was interrupted is
         deleted completely first, then created anew.
         """
         ...

@@ -2,7 +2,7 @@
 
 Items, all under PK = "USER#<user id>":
   SK = "PROFILE"       the profile's fields, plus `deleting` while a deletion is under way
-                       and what ends sessions: `sessions_from_ms` (the cut-off), `revoked` (a map of
+                       and what ends sessions: `sessions_after` (the cut-off token id), `revoked` (a map of
                        signed-out token ids to their expiry) and `sessions_v` (their version)
   SK = "APP#<app id>"  `doc` (the application as JSON) plus copies of what conditions and filters
                        read: version, status, tags_lc, company_lc, role_lc, next_follow_up_on
@@ -143,7 +143,7 @@ def _application(item: Item) -> Application:
 
 def _sessions(item: Item) -> Sessions:
     revoked = item.get("revoked", {}).get("M", {})
-    return Sessions(int(item.get("sessions_from_ms", {"N": "0"})["N"]), {k: int(v["N"]) for k, v in revoked.items()})
+    return Sessions(item.get("sessions_after", {"S": ""})["S"], {k: int(v["N"]) for k, v in revoked.items()})
 
 
 def _checked_profile(item: Item | None, user_id: str, session: Session | None) -> Item:
@@ -160,10 +160,9 @@ def _session_condition(session: Session | None) -> tuple[str, dict[str, str], It
     if session is None:
         return "", {}, {}
     return (
-        " AND (attribute_not_exists(sessions_from_ms) OR sessions_from_ms <= :issued)"
-        " AND attribute_not_exists(revoked.#jti)",
+        " AND (attribute_not_exists(sessions_after) OR sessions_after < :jti) AND attribute_not_exists(revoked.#jti)",
         {"#jti": session.token_id},
-        {":issued": {"N": str(session.issued_ms)}},
+        {":jti": _s(session.token_id)},
     )
 
 
@@ -284,17 +283,17 @@ class DynamoStore:
 
     # -- users ---------------------------------------------------------------------------------
 
-    def sign_in(self, user: UserOut, now: str, now_ms: int = 0) -> UserRecord:
+    def sign_in(self, user: UserOut, now: str, sessions_after: str = "") -> UserRecord:
         sets = [
             "id = :id",
             "email = :email",
             "last_login_at = :now",
             "created_at = if_not_exists(created_at, :now)",
-            "sessions_from_ms = if_not_exists(sessions_from_ms, :from)",
+            "sessions_after = if_not_exists(sessions_after, :after)",
         ]
         removes: list[str] = []
         names = {"#name": "name", "#picture": "picture"}  # name is a reserved word
-        values: Item = {":id": _s(user.id), ":email": _s(user.email), ":now": _s(now), ":from": {"N": str(now_ms)}}
+        values: Item = {":id": _s(user.id), ":email": _s(user.email), ":now": _s(now), ":after": _s(sessions_after)}
         for placeholder, value in (("#name", user.name), ("#picture", user.picture)):
             if value is None:
                 removes.append(placeholder)
@@ -338,11 +337,11 @@ class DynamoStore:
                 self.client.update_item(
                     TableName=self.table_name,
                     Key=self._key(user_id, PROFILE),
-                    UpdateExpression="SET sessions_from_ms = :from, revoked = :revoked, sessions_v = :next",
+                    UpdateExpression="SET sessions_after = :after, revoked = :revoked, sessions_v = :next",
                     ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleting) AND "
                     "(attribute_not_exists(sessions_v) OR sessions_v = :v)",
                     ExpressionAttributeValues={
-                        ":from": {"N": str(new.valid_from_ms)},
+                        ":after": _s(new.after),
                         ":revoked": {"M": {jti: {"N": str(exp)} for jti, exp in new.revoked.items()}},
                         ":v": {"N": version},
                         ":next": {"N": str(int(version) + 1)},

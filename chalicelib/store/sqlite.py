@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS users (
     picture TEXT,
     created_at TEXT NOT NULL,
     last_login_at TEXT NOT NULL,
-    sessions_from_ms INTEGER NOT NULL DEFAULT 0,
+    sessions_after TEXT NOT NULL DEFAULT '',
     revoked TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS hits (
@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 # gets them on first open; CREATE TABLE IF NOT EXISTS adds new tables by itself.
 SCHEMA_VERSION = 1
 _USER_COLUMNS = {
-    "sessions_from_ms": "INTEGER NOT NULL DEFAULT 0",
+    "sessions_after": "TEXT NOT NULL DEFAULT ''",
     "revoked": "TEXT NOT NULL DEFAULT '{}'",
 }
 
@@ -93,7 +93,7 @@ def _columns(user_id: str, app: Application) -> dict[str, Any]:
 
 
 def _sessions(row: sqlite3.Row) -> Sessions:
-    return Sessions(int(row["sessions_from_ms"]), json.loads(row["revoked"]))
+    return Sessions(str(row["sessions_after"]), json.loads(row["revoked"]))
 
 
 class SqliteStore:
@@ -150,14 +150,14 @@ class SqliteStore:
 
     # -- users ---------------------------------------------------------------------------------
 
-    def sign_in(self, user: UserOut, now: str, now_ms: int = 0) -> UserRecord:
+    def sign_in(self, user: UserOut, now: str, sessions_after: str = "") -> UserRecord:
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO users (id, email, name, picture, created_at, last_login_at, sessions_from_ms) "
+                "INSERT INTO users (id, email, name, picture, created_at, last_login_at, sessions_after) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, "
                 "picture = excluded.picture, last_login_at = excluded.last_login_at",
-                (user.id, user.email, user.name, user.picture, now, now, now_ms),
+                (user.id, user.email, user.name, user.picture, now, now, sessions_after),
             )
             return self._user(conn, user.id, None)
 
@@ -175,11 +175,11 @@ class SqliteStore:
     def update_sessions(self, user_id: str, session: Session, change: Callable[[Sessions], Sessions]) -> None:
         with self._transaction() as conn:
             self._user(conn, user_id, session)
-            row = conn.execute("SELECT sessions_from_ms, revoked FROM users WHERE id = ?", (user_id,)).fetchone()
+            row = conn.execute("SELECT sessions_after, revoked FROM users WHERE id = ?", (user_id,)).fetchone()
             new = change(_sessions(row))
             conn.execute(
-                "UPDATE users SET sessions_from_ms = ?, revoked = ? WHERE id = ?",
-                (new.valid_from_ms, json.dumps(dict(new.revoked)), user_id),
+                "UPDATE users SET sessions_after = ?, revoked = ? WHERE id = ?",
+                (new.after, json.dumps(dict(new.revoked)), user_id),
             )
 
     def delete_user(self, user_id: str, session: Session | None = None) -> None:
