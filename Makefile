@@ -11,6 +11,7 @@ $(PY):
 	"$$(scripts/python313.sh)" -m venv $(VENV)
 
 $(STAMP): $(PY) requirements.txt requirements-dev.txt
+	@echo "Installing the Python packages into $(VENV) (the first time takes about 2 minutes) ..."
 	$(PY) -m pip install --quiet --upgrade "pip<26.3"
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)

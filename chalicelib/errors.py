@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -50,7 +51,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-        self.headers = dict(headers or {})
+        self.headers = {name: header_value(value) for name, value in (headers or {}).items()}
         if retry_after is not None:
             self.headers["Retry-After"] = str(retry_after)
         if code is not None:
@@ -93,9 +94,7 @@ class InvalidGoogleCredential(ApiError):
     code = ErrorCode.INVALID_GOOGLE_CREDENTIAL
 
     def __init__(self, message: str, *, field: str = "credential") -> None:
-        # A 401 names how to authenticate (RFC 9110), as the original backend's did: no error
-        # parameters, since no access token was at fault.
-        super().__init__(message, field=field, headers={"WWW-Authenticate": 'Bearer realm="job-hunt-tracker"'})
+        super().__init__(message, field=field)
 
 
 class NotFound(ApiError):
@@ -161,6 +160,21 @@ def _fastapi_detail(error: dict[str, str]) -> dict[str, Any]:
     return {"loc": loc, "msg": error["message"], "type": "value_error"}
 
 
+# Only visible ASCII and space go into a header value. API Gateway and http.server (chalice local)
+# encode header values as Latin-1 or ASCII, and a client-chosen control character in a header is
+# how response splitting starts: so line breaks and tabs become spaces, anything else '?'.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+
+
+def _header_safe(char: re.Match[str]) -> str:
+    return " " if char.group() in "\t\r\n" else "?"
+
+
+def header_value(text: str) -> str:
+    """`text` as a header value: printable ASCII only (every error's headers pass through here)."""
+    return _NOT_PRINTABLE_ASCII.sub(_header_safe, text)
+
+
 def _quote(text: str) -> str:
-    """A header-safe quoted-string body: no quotes, backslashes or line breaks."""
-    return text.replace("\\", "").replace('"', "'").replace("\r", " ").replace("\n", " ")
+    """A header-safe quoted-string body: printable ASCII only, no quotes or backslashes."""
+    return header_value(text.replace("\\", "").replace('"', "'"))

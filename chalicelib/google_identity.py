@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import requests
 from google.auth import crypt
@@ -36,6 +36,10 @@ MAX_MAX_AGE_SECONDS = 24 * 3600
 STALE_GRACE_SECONDS = 24 * 3600
 FETCH_TIMEOUT = (3.05, 5.0)
 FILE_MAX_AGE_SECONDS = 60
+# Google ID tokens live one hour; times outside 2001..2100 are not from Google.
+MAX_LIFETIME_SECONDS = 24 * 3600
+EARLIEST_TIME = 1_000_000_000
+LATEST_TIME = 4_102_444_800
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*(\d+)", re.IGNORECASE)
 
 
@@ -161,6 +165,10 @@ def _b64decode(segment: str) -> bytes:
 
 
 def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
+    if not token.isascii():
+        raise InvalidGoogleCredential(
+            "The credential is not a Google ID token (it holds characters other than base64url and dots)."
+        )
     parts = token.split(".")
     if len(parts) != 3:
         raise InvalidGoogleCredential(
@@ -170,7 +178,7 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
         header = json.loads(_b64decode(parts[0]))
         payload = json.loads(_b64decode(parts[1]))
         signature = _b64decode(parts[2])
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):  # RecursionError: JSON nested past the parser's limit
         raise InvalidGoogleCredential(
             "The credential is not a Google ID token (its parts are not base64url JSON)."
         ) from None
@@ -178,7 +186,7 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]:
         raise InvalidGoogleCredential(
             "The credential is not a Google ID token (header or payload is not a JSON object)."
         )
-    return header, payload, f"{parts[0]}.{parts[1]}".encode("ascii", "replace"), signature
+    return header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature
 
 
 def verify_id_token(
@@ -230,6 +238,11 @@ def _find_verifier(certs: GoogleCerts, urls: Sequence[str], kid: str | None) -> 
     return None
 
 
+def _is_time(value: object) -> TypeGuard[int]:
+    """Whole seconds since 1970 in a sane range: not a bool, not a float (1e308, NaN, Infinity)."""
+    return isinstance(value, int) and not isinstance(value, bool) and EARLIEST_TIME <= value <= LATEST_TIME
+
+
 def _check_claims(
     claims: dict[str, Any], client_ids: Sequence[str], skew: int, hosted_domains: Sequence[str], now: float
 ) -> None:
@@ -241,8 +254,11 @@ def _check_claims(
             "the frontend must request it with this API's GOOGLE_CLIENT_ID."
         )
     exp, iat = claims.get("exp"), claims.get("iat")
-    if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)):
-        raise InvalidGoogleCredential("The credential lacks numeric 'exp' and 'iat' claims.")
+    if not _is_time(exp) or not _is_time(iat) or not 0 < exp - iat <= MAX_LIFETIME_SECONDS:
+        raise InvalidGoogleCredential(
+            "The credential lacks numeric 'exp' and 'iat' claims (whole seconds since 1970, "
+            "'exp' after 'iat' and at most a day later); it was not issued by Google."
+        )
     if now > exp + skew:
         raise InvalidGoogleCredential(
             "The Google credential has expired (they last one hour); get a fresh one from Google Sign-In."
@@ -255,7 +271,10 @@ def _check_claims(
         raise InvalidGoogleCredential("The credential lacks the Google account id ('sub').")
     if not isinstance(claims.get("email"), str) or "@" not in claims["email"]:
         raise InvalidGoogleCredential("The credential lacks an email address; request the 'email' scope.")
-    if claims.get("email_verified") not in (True, "true"):
+    verified = claims.get("email_verified")
+    # `in (True, "true")` would also take 1 and 1.0 (they equal True): only the JSON true, or the
+    # string "true" that Google once sent, mean verified.
+    if verified is not True and verified != "true":
         raise InvalidGoogleCredential(
             "Google has not verified this account's email address; verify it with Google first."
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -16,11 +17,11 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     computed_field,
     model_serializer,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 # A UTC instant as the API sends it, e.g. "2026-11-26T09:30:00Z" (RFC 3339).
@@ -70,20 +71,49 @@ class WorkMode(StrEnum):
     REMOTE = "remote"
 
 
+# Exactly YYYY-MM-DD: fromisoformat alone also takes 20260101 and 2026-W01-1. ASCII digits only
+# (\d would take other scripts' digits) and \Z, not $, which lets a trailing newline through.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
 def _iso_date(value: Any) -> Any:
-    """Dates come as 'YYYY-MM-DD' strings only (no timestamps, no datetimes)."""
+    """Dates come as 'YYYY-MM-DD' strings only (no timestamps, no datetimes, no other ISO forms)."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if not isinstance(value, str):
-        raise ValueError("must be a date string like 2026-11-26")
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise ValueError("must be a date string like 2026-11-26 (YYYY-MM-DD)")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError("must be a date string like 2026-11-26") from None
+        raise ValueError("must be a real date like 2026-11-26 (YYYY-MM-DD)") from None
+
+
+# Unicode category Cc is exactly these 65 code points: C0 (U+0000-U+001F), DEL (U+007F) and C1
+# (U+0080-U+009F). Tab, newline and carriage return stay allowed; every other letter, mark,
+# symbol or emoji (and the zero-width joiner emoji need, category Cf) is fine.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Validation context for documents read back from a store: what was saved before a rule existed
+# is read as it was stored (Application.stored).
+STORED = {"stored": True}
+
+
+def _plain_text(value: str, info: ValidationInfo) -> str:
+    """Text a person typed: no control characters but tab, newline and carriage return.
+
+    The rule is on what clients send. A stored application is read with the STORED context and not
+    re-checked, so one saved before the rule (a NUL was accepted then) still reads instead of
+    failing every list and stats call.
+    """
+    if _CONTROL.search(value) and not (info.context or {}).get("stored"):
+        raise ValueError("must not contain control characters (tab, newline and carriage return are allowed)")
+    return value
+
+
+PlainText = AfterValidator(_plain_text)
 
 
 def _http_url(value: str) -> str:
-    if not value.lower().startswith(("http://", "https://")) or len(value) < 11 or " " in value:
+    if not value.lower().startswith(("http://", "https://")) or len(value) < 11 or any(c.isspace() for c in value):
         raise ValueError("must be an http(s) URL")
     return value
 
@@ -98,11 +128,13 @@ def _unique_tags(tags: list[str]) -> list[str]:
     return unique
 
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), PlainText]
+OptionalText200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), PlainText]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_http_url)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), PlainText, AfterValidator(_http_url)]
+# Three ASCII letters: the pattern already refuses control characters.
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), PlainText]
 Money = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]
 
 # The fields a person fills in, other than the required company and role.
@@ -124,15 +156,15 @@ class _Editable(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     url: Url | None = None
-    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    location: OptionalText200 | None = None
     work_mode: WorkMode | None = None
     salary_min: Money | None = None
     salary_max: Money | None = None
     currency: Currency | None = None
-    source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    source: OptionalText200 | None = None
     applied_on: IsoDate | None = None
     next_follow_up_on: IsoDate | None = None
-    notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=10_000), PlainText] | None = None
 
 
 class ApplicationData(_Editable):
@@ -187,16 +219,29 @@ def _with_salary_error(title: str, found: list[ErrorDetails], data: Any) -> Vali
     return ValidationError.from_exception_data(title, lines)
 
 
+def _without_null(schema: dict[str, Any]) -> None:
+    """A field's JSON Schema without its `null` branch. (SkipJsonSchema[None] would do it too, but it
+    turns `X | None` into a tagged union whose error locations name the branch.)"""
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+
+
+NOT_NULL = Field(None, json_schema_extra=_without_null)
+
+
 class ApplicationPatch(_Editable):
     """A partial update: only the fields sent change; null clears an optional field.
 
     company, role, status and tags cannot be cleared: null for them is a 422, so their JSON Schema
-    does not allow it (SkipJsonSchema) although the model must accept None to name the field."""
+    does not allow it (NOT_NULL) although the model must accept None to name the field."""
 
-    company: Text200 | SkipJsonSchema[None] = None
-    role: Text200 | SkipJsonSchema[None] = None
-    status: Status | SkipJsonSchema[None] = None
-    tags: Annotated[list[Tag], Field(max_length=20)] | SkipJsonSchema[None] = None
+    company: Text200 | None = NOT_NULL
+    role: Text200 | None = NOT_NULL
+    status: Status | None = NOT_NULL
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = NOT_NULL
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> ApplicationPatch:
@@ -243,6 +288,11 @@ class Application(ApplicationData):
         if not isinstance(data, dict):
             return data
         return {name: data[name] for name in OUTPUT_ORDER if name in data} | data
+
+    @classmethod
+    def stored(cls, doc: str | bytes) -> Application:
+        """An application as a store saved it (JSON), read without re-applying input-only rules."""
+        return cls.model_validate_json(doc, context=STORED)
 
     def to_json(self) -> dict[str, Any]:
         """The API representation: identity first, then what a person filled in, then history."""

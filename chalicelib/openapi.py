@@ -373,7 +373,7 @@ def _operation(
         errors.setdefault(503, MISCONFIGURED)
     for status, when in errors.items():
         headers = dict((op.error_headers or {}).get(status, {}))
-        if status == 401:  # every 401 names the scheme (a bad Google credential too)
+        if status == 401 and op.auth:
             headers["WWW-Authenticate"] = WWW_AUTHENTICATE
         if status == 412:
             headers["ETag"] = STALE_ETAG

@@ -42,12 +42,17 @@ IDEMPOTENCY_SECONDS = 24 * 3600
 
 
 class Stale(Exception):
-    """The client's expected version is not the stored one."""
+    """The client's expected version is not the stored one.
 
-    def __init__(self, app_id: str, version: int) -> None:
+    `changed`: the client named an earlier version of it (someone changed it since); otherwise it
+    named a version the application never had, or another application's.
+    """
+
+    def __init__(self, app_id: str, version: int, *, changed: bool = True) -> None:
         super().__init__(f"{app_id} is at version {version}")
         self.app_id = app_id
         self.version = version
+        self.changed = changed
 
 
 class Busy(Exception):
@@ -66,7 +71,8 @@ class Expect:
 
     def check(self, app: Application) -> None:
         if self.versions is not None and (app.id, app.version) not in self.versions:
-            raise Stale(app.id, app.version)
+            changed = any(app_id == app.id and version < app.version for app_id, version in self.versions)
+            raise Stale(app.id, app.version, changed=changed)
 
 
 # ---- account ------------------------------------------------------------------------------------
@@ -121,7 +127,7 @@ def create_application(
         assert record is not None
         if taken.record.fingerprint != record.fingerprint:
             raise IdempotencyKeyReused from None
-        return Application.model_validate_json(taken.record.response), True
+        return Application.stored(taken.record.response), True
     return app, False
 
 

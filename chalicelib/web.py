@@ -183,12 +183,15 @@ def _validation_failed(exc: ValidationError) -> ValidationFailed:
 
 
 def _stale(exc: tracker.Stale) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"The application changed since you read it (it is now version {exc.version}); "
-        "GET it again and reapply your change.",
-        field="If-Match",
-        headers={"ETag": etag(exc.app_id, exc.version)},
-    )
+    current = etag(exc.app_id, exc.version)
+    if exc.changed:
+        message = (
+            f"The application changed since you read it (it is now version {exc.version}); "
+            "GET it again and reapply your change."
+        )
+    else:
+        message = f"If-Match does not match this application's current ETag, {current}; send the ETag of your last GET."
+    return PreconditionFailed(message, field="If-Match", headers={"ETag": current})
 
 
 ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {

@@ -260,6 +260,22 @@ def test_if_match_stale_gets_412_with_the_current_etag_and_changes_nothing(api: 
     assert api("GET", path).status_code == 404
 
 
+def test_a_412_says_whether_the_application_changed_or_the_tag_never_matched(api: Api) -> None:
+    created = create(api)
+    path = f"/api/applications/{created['id']}"
+    assert api("PATCH", path, {"notes": "v2"}).status_code == 200
+    changed = api("PATCH", path, {"notes": "x"}, {"If-Match": f'"{created["id"]}.1"'})
+    assert changed.status_code == 412 and "changed since you read it (it is now version 2)" in body(changed)["message"]
+    for never in (f'"{created["id"]}.9"', '"not-ours"', f'W/"{created["id"]}.1"'):
+        response = api("DELETE", path, headers={"If-Match": never})
+        assert response.status_code == 412
+        assert body(response)["message"] == (
+            f'If-Match does not match this application\'s current ETag, "{created["id"]}.2"; '
+            "send the ETag of your last GET."
+        )
+        assert response.headers["ETag"] == f'"{created["id"]}.2"'
+
+
 def test_malformed_if_match_is_400(api: Api) -> None:
     created = create(api)
     response = api("PATCH", f"/api/applications/{created['id']}", {"notes": "x"}, {"If-Match": "3"})

@@ -138,7 +138,7 @@ def _app_item(key: Item, app: Application) -> Item:
 
 
 def _application(item: Item) -> Application:
-    return Application.model_validate_json(item["doc"]["S"])
+    return Application.stored(item["doc"]["S"])
 
 
 def _sessions(item: Item) -> Sessions:

@@ -245,7 +245,7 @@ class SqliteStore:
         row = conn.execute("SELECT doc FROM applications WHERE user_id = ? AND id = ?", (user_id, app_id)).fetchone()
         if row is None:
             raise ApplicationNotFound(app_id)
-        return Application.model_validate_json(row["doc"])
+        return Application.stored(row["doc"])
 
     def replace_application(self, user_id: str, app: Application, expected_version: int) -> None:
         columns = _columns(user_id, app)
@@ -306,7 +306,7 @@ class SqliteStore:
             params.append(flt.follow_up_due_by.isoformat())
         sql = f"SELECT doc FROM applications WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?"  # noqa: S608
         rows = conn.execute(sql, (*params, limit + 1)).fetchall()
-        items = [Application.model_validate_json(r["doc"]) for r in rows[:limit]]
+        items = [Application.stored(r["doc"]) for r in rows[:limit]]
         return Page(items=items, has_more=len(rows) > limit)
 
     def count_hit(self, key: str, window_start: int, expires_at: int) -> int:
@@ -323,4 +323,4 @@ class SqliteStore:
         conn = self._connection()
         self._require_user(conn, user_id, session)
         rows = conn.execute("SELECT doc FROM applications WHERE user_id = ? ORDER BY id DESC", (user_id,)).fetchall()
-        return [Application.model_validate_json(r["doc"]) for r in rows]
+        return [Application.stored(r["doc"]) for r in rows]
