@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib import ids, tokens
 from chalicelib.clock import Now
-from chalicelib.errors import BadRequest, Unauthorized
+from chalicelib.errors import BadRequest, ErrorCode, Unauthorized
 from chalicelib.models import AuthResponse, UserOut
 from chalicelib.settings import Settings
 from chalicelib.store.base import Store
@@ -72,7 +72,7 @@ def bearer_token(authorization: str | None) -> str:
         raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.", error=None)
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("The Authorization header must be 'Bearer <access token>'.", error="invalid_request")
+        raise Unauthorized("The Authorization header must be 'Bearer <access token>'.", error=ErrorCode.INVALID_REQUEST)
     return token.strip()
 
 

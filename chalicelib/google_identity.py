@@ -23,7 +23,7 @@ from typing import Any, TypeGuard
 import requests
 from google.auth import crypt
 
-from chalicelib.errors import InvalidGoogleCredential, ServiceUnavailable
+from chalicelib.errors import ErrorCode, InvalidGoogleCredential, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def _find_verifier(certs: GoogleCerts, urls: Sequence[str], kid: str | None) -> 
         raise ServiceUnavailable(
             "Google's signing certificates cannot be fetched right now; try signing in again shortly.",
             retry_after=RETRY_AFTER_SECONDS,
-            code="google_certs_unavailable",
+            code=ErrorCode.GOOGLE_CERTS_UNAVAILABLE,
         )
     return None
 

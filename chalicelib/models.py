@@ -13,13 +13,20 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
+    computed_field,
     model_serializer,
     model_validator,
 )
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+
+# A UTC instant as the API sends it, e.g. "2026-11-26T09:30:00Z" (RFC 3339).
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
 class UserOut(BaseModel):
@@ -39,8 +46,8 @@ class AuthResponse(BaseModel):
 class UserRecord(UserOut):
     """A stored profile: what Google told us at the last sign-in, and when."""
 
-    created_at: str
-    last_login_at: str
+    created_at: Timestamp
+    last_login_at: Timestamp
     timezone: str = "UTC"  # an IANA name the person chose (PATCH /api/user); their "today"
 
 
@@ -194,25 +201,78 @@ class ApplicationData(_Editable):
     tags: Annotated[list[Tag], Field(max_length=20), AfterValidator(_unique_tags)] = Field(default_factory=list)
     contacts: Contacts = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _salary_range(self) -> ApplicationData:
-        if self.salary_min is not None and self.salary_max is not None and self.salary_min > self.salary_max:
-            raise ValueError("salary_min must not exceed salary_max")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _salary_range(cls, data: Any, handler: ModelWrapValidatorHandler[ApplicationData]) -> ApplicationData:
+        """salary_min > salary_max is a 422 on salary_min, reported beside any other field's error
+        (an "after" validator would run only once every field is valid, hiding it)."""
+        try:
+            valid = handler(data)
+        except ValidationError as exc:
+            found = exc.errors()
+            faulty = {e["loc"][0] for e in found if e["loc"]}
+            if _salary_inverted(data) and not faulty & {"salary_min", "salary_max"}:
+                raise _with_salary_error(cls.__name__, found, data) from None
+            raise
+        if _salary_inverted(valid.model_dump(include={"salary_min", "salary_max"})):
+            raise _with_salary_error(cls.__name__, [], valid)
+        return valid
+
+
+SALARY_RANGE = PydanticCustomError("salary_range", "must not exceed salary_max")
+
+
+def _salary(data: Any, name: str) -> Any:
+    return data.get(name) if isinstance(data, dict) else getattr(data, name, None)
+
+
+def _salary_inverted(data: Any) -> bool:
+    low, high = _salary(data, "salary_min"), _salary(data, "salary_max")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)):
+        return False
+    return bool(low > high)
+
+
+def _with_salary_error(title: str, found: list[ErrorDetails], data: Any) -> ValidationError:
+    """The errors pydantic found, and the salary range's after them, as one ValidationError."""
+    lines: list[InitErrorDetails] = []
+    for e in found:
+        line: InitErrorDetails = {"type": e["type"], "loc": e["loc"], "input": e["input"]}
+        if "ctx" in e:
+            line["ctx"] = e["ctx"]
+        lines.append(line)
+    lines.append({"type": SALARY_RANGE, "loc": ("salary_min",), "input": _salary(data, "salary_min")})
+    return ValidationError.from_exception_data(title, lines)
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    """A field's JSON Schema without its `null` branch. (SkipJsonSchema[None] would do it too, but it
+    turns `X | None` into a tagged union whose error locations name the branch.)"""
+    branches = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+
+
+NOT_NULL = Field(None, json_schema_extra=_without_null)
 
 
 class ApplicationPatch(_Editable):
-    """A partial update: only the fields sent change; null clears an optional field."""
+    """A partial update: only the fields sent change; null clears an optional field.
 
-    company: Text200 | None = None
-    role: Text200 | None = None
-    status: Status | None = None
-    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
-    contacts: Contacts | None = None
+    company, role, status, tags and contacts cannot be cleared: null for them is a 422, so their
+    JSON Schema does not allow it (NOT_NULL) although the model must accept None to name the field."""
+
+    company: Text200 | None = NOT_NULL
+    role: Text200 | None = NOT_NULL
+    status: Status | None = NOT_NULL
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = NOT_NULL
+    contacts: Contacts | None = NOT_NULL
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> ApplicationPatch:
-        for name in ("company", "role", "status", "contacts"):
+        for name in ("company", "role", "status", "tags", "contacts"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -235,7 +295,7 @@ OUTPUT_ORDER = (
 
 class StatusChange(BaseModel):
     status: Status
-    at: str
+    at: Timestamp
 
 
 class Application(ApplicationData):
@@ -244,8 +304,8 @@ class Application(ApplicationData):
     model_config = ConfigDict(extra="forbid")
 
     id: str
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
     version: int
     status_history: list[StatusChange]
 
@@ -274,11 +334,30 @@ class ApplicationPage(BaseModel):
     next_cursor: str | None
 
 
+Count = Annotated[int, Field(ge=0)]
+
+
+class StatusCounts(BaseModel):
+    """How many applications have each status: every status, 0 included."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wishlist: Count
+    applied: Count
+    screening: Count
+    interviewing: Count
+    offer: Count
+    accepted: Count
+    rejected: Count
+    withdrawn: Count
+    ghosted: Count
+
+
 class ApplicationStats(BaseModel):
     """GET /api/applications/stats (see tracker.stats)."""
 
     total: Annotated[int, Field(ge=0)]
-    by_status: dict[Status, Annotated[int, Field(ge=0)]]
+    by_status: StatusCounts
     applied_last_7_days: Annotated[int, Field(ge=0)]
     applied_last_30_days: Annotated[int, Field(ge=0)]
     response_rate: Annotated[float, Field(ge=0, le=1)]
@@ -288,7 +367,7 @@ class Health(BaseModel):
     """GET /health when the configuration is valid."""
 
     status: Literal["healthy"]
-    timestamp: str
+    timestamp: Timestamp
     stage: str
     version: str
 
@@ -300,6 +379,12 @@ class Unhealthy(BaseModel):
     problems: list[str]
     stage: str | None
     version: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def detail(self) -> str:
+        """The problems as one message, under the name the original (FastAPI) backend's errors used."""
+        return "The API is misconfigured: " + "; ".join(self.problems)
 
 
 # ---- the person's settings ----------------------------------------------------------------------
@@ -468,7 +553,6 @@ class AgendaPage(BaseModel):
 # ---- funnel statistics --------------------------------------------------------------------------
 
 FUNNEL_STAGES = (Status.APPLIED, Status.SCREENING, Status.INTERVIEWING, Status.OFFER, Status.ACCEPTED)
-Count = Annotated[int, Field(ge=0)]
 Ratio = Annotated[float, Field(ge=0)]
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
 from pydantic_core import core_schema
 
 from chalicelib import __version__, ids, inputs, models, schemas
@@ -188,17 +188,6 @@ STALE_ETAG = {
     "required": False,
     "schema": {"type": "string", "pattern": ETAG_PATTERN},
 }
-CORS_RESPONSE_HEADERS = {
-    name: {"description": "Sent only to an allowed Origin.", "required": False, "schema": {"type": "string"}}
-    for name in (
-        "Access-Control-Allow-Origin",
-        "Access-Control-Allow-Credentials",
-        "Access-Control-Allow-Methods",
-        "Access-Control-Allow-Headers",
-        "Access-Control-Max-Age",
-    )
-}
-
 OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/health"): Op(
         "Whether the API is configured correctly",
@@ -231,7 +220,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "meta",
         response=schemas.Readiness,
         errors={503: "A check failed; `checks` says which, in words: configuration, secret, storage, google_certs."},
-        error_bodies={503: schemas.Readiness},
+        error_bodies={503: schemas.NotReady},
         auth=False,
         guarded=False,
         description="Checks the configuration, the JWT secret, the store (the table answers) and Google's certs "
@@ -436,7 +425,16 @@ ERROR_MODEL = schemas.ErrorBody
 
 
 class _Schemas(GenerateJsonSchema):
-    """Pydantic's generator, but a response field with a default is still required: it is always sent."""
+    """Pydantic's generator, with two changes for the clients generated from the document:
+    - a response field with a default is still required: it is always sent;
+    - no `default` anywhere: a request field's default is what the server does when it is left out,
+      and generators (openapi-typescript's defaults among them) turn a field with a `default` into a
+      required property, so `{company, role}` would not type-check as a create body. For a PATCH a
+      left-out field means "unchanged" in any case.
+    """
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
 
     def field_is_required(
         self,
@@ -459,7 +457,13 @@ def _schemas() -> tuple[dict[tuple[type[BaseModel], JsonSchemaMode], dict[str, A
             wanted.append((op.response, RESPONSE_MODE))
     unique = list(dict.fromkeys(wanted))
     refs, definitions = models_json_schema(unique, ref_template=REF_TEMPLATE, schema_generator=_Schemas)
-    return {key: refs[key] for key in unique}, dict(definitions.get("$defs", {}))
+    components = dict(definitions.get("$defs", {}))
+    for name, schema in components.items():
+        # A model sent and received with different schemas is named per mode (Contact-Input,
+        # Contact-Output); its title follows, or client generators make two classes of one name.
+        if name.endswith(("-Input", "-Output")):
+            schema["title"] = name.replace("-", "")
+    return {key: refs[key] for key in unique}, components
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -490,8 +494,7 @@ def _operation(
         out["parameters"] = parameters
     if op.request is not None:
         out["requestBody"] = {"required": op.request_required, "content": _json(refs[(op.request, REQUEST_MODE)])}
-    if op.auth:
-        out["security"] = [{SECURITY_SCHEME: []}]
+    out["security"] = [{SECURITY_SCHEME: []}] if op.auth else []  # []: public, whatever a default says
 
     responses: dict[int, dict[str, Any]] = {}
     success: dict[str, Any] = {"description": op.summary}
@@ -525,21 +528,6 @@ def _operation(
     return out
 
 
-def _preflight(path: str, view_name: str | None) -> dict[str, Any]:
-    return {
-        "operationId": view_name or _operation_id("OPTIONS", path),
-        "summary": "CORS preflight",
-        "description": "Answered by the function itself: for an allowed Origin, the origin echoed with "
-        "credentials, this path's methods and the allowed request headers; for any other, no CORS headers.",
-        "tags": ["cors"],
-        "parameters": [_path_parameter(name) for name in _PATH_PARAM.findall(path)],
-        "responses": {
-            "204": {"description": "Preflight answered.", "headers": CORS_RESPONSE_HEADERS},
-            "415": _error(UNSUPPORTED_MEDIA_TYPE),
-        },
-    }
-
-
 def _path_parameter(name: str) -> dict[str, Any]:
     if name not in PATH_PARAMETERS:
         raise ValueError(f"path parameter {{{name}}} is not described in chalicelib/openapi.py PATH_PARAMETERS")
@@ -553,8 +541,9 @@ def _operation_id(method: str, path: str) -> str:
 def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of these routes (Chalice's `app.routes`: path -> method -> route entry).
 
-    Every method of every path becomes an operation (OPTIONS ones as CORS preflights) and nothing
-    else does. Raises ValueError if a route is not in OPERATIONS or an entry there has no route.
+    Every method of every path becomes an operation and nothing else does, except the CORS
+    preflights (OPTIONS): they are the browser's, not a client's, and an SDK method for each would
+    only mislead. Raises ValueError if a route is not in OPERATIONS or an entry there has no route.
     """
     refs, components = _schemas()
     routed = {(method.upper(), path) for path, methods in routes.items() for method in methods}
@@ -569,14 +558,15 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     for path in sorted(routes):
         item: dict[str, Any] = {}
         for method in sorted(routes[path]):
-            view_name = getattr(routes[path][method], "view_name", None)
-            if method.upper() == "OPTIONS":
-                item["options"] = _preflight(path, view_name)
-            else:
+            if method.upper() != "OPTIONS":
+                view_name = getattr(routes[path][method], "view_name", None)
                 item[method.lower()] = _operation(
                     method.upper(), path, OPERATIONS[(method.upper(), path)], view_name, refs
                 )
-        paths[path] = item
+        for name in _PATH_PARAM.findall(path):
+            _path_parameter(name)  # every path parameter described, preflight-only paths included
+        if item:
+            paths[path] = item
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
@@ -584,7 +574,7 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             "version": __version__,
             "description": "Track a job search: sign in with Google, then keep applications with their status "
             "history, follow-ups, notes and tags. Every response body is JSON, sent with `Cache-Control: no-store`; "
-            'every error is `{"error", "message", "field"?, "errors"?}`.',
+            'every error is `{"error", "message", "detail", "field"?, "errors"?}` (`detail`: what the original FastAPI backend sent).',
         },
         "tags": [
             {"name": "meta", "description": "Health and this document."},
@@ -592,8 +582,10 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             {"name": "user", "description": "The signed-in account."},
             {"name": "applications", "description": "The signed-in user's job applications."},
             {"name": "interviews", "description": "Interview rounds of applications, and the agenda across them."},
-            {"name": "cors", "description": "Preflights, one per path."},
         ],
+        # Relative to where this document was fetched: the same stage, behind whatever prefix
+        # (API Gateway's /api, a custom domain, chalice local) the client reached it through.
+        "servers": [{"url": "."}],
         "paths": paths,
         "components": {
             "schemas": dict(sorted(components.items())),

@@ -40,12 +40,16 @@ class Readiness:
         return 200 if self.ready else 503
 
     def body(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "status": "ready" if self.ready else "not_ready",
             "checks": dict(self.checks),
             "stage": self.stage,
             "version": __version__,
         }
+        if not self.ready:  # a 503: its message as `detail`, like every error body
+            failed = "; ".join(f"{name}: {value}" for name, value in self.checks.items() if value != OK)
+            out["detail"] = f"The API is not ready: {failed}"
+        return out
 
 
 def check(

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
+
+from chalicelib.errors import ErrorCode
 
 
 def _optional_not_null(schema: dict[str, Any]) -> None:
@@ -31,17 +33,31 @@ class FieldError(BaseModel):
     message: str
 
 
+class ValidationDetail(BaseModel):
+    """One field at fault in a 422, in FastAPI's shape (what the original backend sent)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loc: list[str | int]  # where: "body", then the field's path, e.g. ["body", "tags", 0]
+    msg: str
+    type: str  # pydantic's error type, e.g. "missing", "string_too_long", "extra_forbidden"
+
+
 class ErrorBody(BaseModel):
     """Every error the API answers: a stable code, a message a person can act on, and what is at fault.
 
-    Built by errors.ApiError.body() (and app.py for Chalice's own errors), which leaves out `field`
+    Built by errors.ApiError.body() (and web.py for Chalice's own errors), which leaves out `field`
     and `errors` when there is nothing to say: they are optional, never null.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    error: str
+    error: ErrorCode
     message: str
+    detail: str | list[ValidationDetail] = Field(
+        description="For frontends written against the original (FastAPI) backend: the message again, "
+        "or for a 422 the fields at fault as FastAPI lists them. New code should read `error` and `errors`."
+    )
     field: str | SkipJsonSchema[None] = Omitted
     errors: list[FieldError] | SkipJsonSchema[None] = Omitted
 
@@ -49,17 +65,27 @@ class ErrorBody(BaseModel):
 GoogleIdToken = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
 
 
-class SignInRequest(BaseModel):
-    """POST /auth/google: the Google ID token, under the name Google Identity Services uses (`credential`)
-    or one older frontends send (`token`, `id_token`). auth.credential_from reads it; other keys are ignored."""
+class SignInWithCredential(BaseModel):
+    """The name Google Identity Services uses for the ID token."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"anyOf": [{"required": [name]} for name in ("credential", "token", "id_token")]}
-    )
+    credential: GoogleIdToken
 
-    credential: GoogleIdToken | SkipJsonSchema[None] = Omitted
-    token: GoogleIdToken | SkipJsonSchema[None] = Omitted
-    id_token: GoogleIdToken | SkipJsonSchema[None] = Omitted
+
+class SignInWithToken(BaseModel):
+    """The name the original backend's frontend sends."""
+
+    token: GoogleIdToken
+
+
+class SignInWithIdToken(BaseModel):
+    """The name some older frontends send."""
+
+    id_token: GoogleIdToken
+
+
+class SignInRequest(RootModel[SignInWithCredential | SignInWithToken | SignInWithIdToken]):
+    """POST /auth/google: the Google ID token under one of three names, `credential` first.
+    auth.credential_from reads it (the first of the three present); other keys are ignored."""
 
 
 class SignOutRequest(BaseModel):
@@ -77,3 +103,10 @@ class Readiness(BaseModel):
     checks: dict[Literal["configuration", "secret", "storage", "google_certs"], str]
     stage: str | None
     version: str
+
+
+class NotReady(Readiness):
+    """GET /health/ready's 503: the checks, and the failed ones as one message (`detail`, as every error body)."""
+
+    status: Literal["not_ready"]
+    detail: str

@@ -31,6 +31,7 @@ from chalicelib.models import (
     SourceStats,
     Status,
     StatusChange,
+    StatusCounts,
     UserPatch,
     UserRecord,
     WeekCount,
@@ -331,7 +332,7 @@ def stats(store: Store, session: Session, now: Now) -> FunnelStats:
     now_iso = now.iso
     return FunnelStats(
         total=len(apps),
-        by_status=by_status,
+        by_status=StatusCounts.model_validate({s.value: n for s, n in by_status.items()}),
         applied_last_7_days=last_7,
         applied_last_30_days=last_30,
         response_rate=round(responded / reached, 4) if reached else 0.0,

@@ -39,6 +39,7 @@ from chalicelib.errors import (
     ApiError,
     BadRequest,
     Conflict,
+    ErrorCode,
     NotFound,
     PreconditionFailed,
     ServiceUnavailable,
@@ -185,16 +186,20 @@ _BODIES = {
 
 
 def _validation_failed(exc: ValidationError) -> ValidationFailed:
-    errors = []
+    errors: list[dict[str, str]] = []
+    detail: list[dict[str, Any]] = []  # FastAPI's shape: pydantic's loc (under "body") and type
     for err in exc.errors(include_url=False, include_input=False):
         field = ".".join(str(p) for p in err["loc"])
         message = str(err["msg"]).removeprefix("Value error, ")
+        loc: list[str | int] = ["body", *err["loc"]]
         if err["type"] == "extra_forbidden":
             message = f"is not a field of {_BODIES.get(exc.title, 'this request')}"
         elif not field:  # a model-level rule names its field in the message
             field = message.split(" ", 1)[0]
+            loc.append(field)
         errors.append({"field": field or "body", "message": message})
-    return ValidationFailed(errors)
+        detail.append({"loc": loc, "msg": message, "type": err["type"]})
+    return ValidationFailed(errors, detail)
 
 
 def _stale(exc: tracker.Stale) -> PreconditionFailed:
@@ -230,7 +235,7 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
     tracker.IdempotencyKeyReused: lambda _: Unprocessable(
         "This Idempotency-Key was used for a create with another body; use a new key for a new application.",
         field="Idempotency-Key",
-        code="idempotency_key_reused",
+        code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
     ),
     ValidationError: _validation_failed,
 }
@@ -298,7 +303,7 @@ class Api:
                     if outage is None:
                         raise
                     log.error("storage unavailable: %s", outage)
-                    return error_response(ServiceUnavailable(outage, retry_after=5, code="storage_unavailable"))
+                    return error_response(ServiceUnavailable(outage, retry_after=5, code=ErrorCode.STORAGE_UNAVAILABLE))
 
             self.app.route(path, methods=list(methods))(view)
             return fn
@@ -309,7 +314,7 @@ class Api:
         config = configuration()
         if not config.ok or config.loaded.settings is None or config.secret is None:
             raise ServiceUnavailable(
-                "The API is misconfigured; GET /health lists the settings at fault.", code="misconfigured"
+                "The API is misconfigured; GET /health lists the settings at fault.", code=ErrorCode.MISCONFIGURED
             )
         request = self.app.current_request
         assert request is not None
@@ -362,7 +367,7 @@ class Api:
         loaded = configuration().loaded
         # Inside Lambda, a development stage or the committed dev secret answers 503 on every route.
         if loaded.refusal:
-            response = error_response(ServiceUnavailable(loaded.refusal, code="misconfigured"))
+            response = error_response(ServiceUnavailable(loaded.refusal, code=ErrorCode.MISCONFIGURED))
         else:
             response = get_response(event)
         _normalise_chalice_error(response)
@@ -386,13 +391,23 @@ def _preflight(**_params: str) -> Response:
     return Response(body="", status_code=204)
 
 
-_CHALICE_ERROR = re.compile(r"(?<!^)(?=[A-Z])")
+# Chalice's own error codes (its error_response() and ChaliceViewError class names) -> ours.
+CHALICE_ERRORS: dict[str, ErrorCode] = {
+    "BadRequest": ErrorCode.BAD_REQUEST,
+    "BadRequestError": ErrorCode.BAD_REQUEST,
+    "NotFoundError": ErrorCode.NOT_FOUND,
+    "MethodNotAllowedError": ErrorCode.METHOD_NOT_ALLOWED,
+    "UnsupportedMediaType": ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    "InternalServerError": ErrorCode.INTERNAL_ERROR,
+}
 
 
 def _normalise_chalice_error(response: Response) -> None:
     """Chalice's own errors (405, 415, 500) in the same shape as ours."""
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
-        code = _CHALICE_ERROR.sub("_", str(body["Code"])).lower().removesuffix("_error")
-        response.body = json.dumps({"error": code, "message": body["Message"]}, separators=(",", ":"))
+        fallback = ErrorCode.INTERNAL_ERROR if response.status_code >= 500 else ErrorCode.BAD_REQUEST
+        code = CHALICE_ERRORS.get(str(body["Code"]), fallback)
+        message = body["Message"]
+        response.body = json.dumps({"error": code.value, "message": message, "detail": message}, separators=(",", ":"))
         response.headers.update(JSON_HEADERS)

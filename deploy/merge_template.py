@@ -10,6 +10,12 @@ adds what must follow the stage's configuration instead of being copied by hand:
   names ONE origin: the stage's first exact https origin in ALLOWED_ORIGINS (the production
   frontend). Other allowed origins (e.g. http://localhost:3000 against prod) still see those
   gateway errors as CORS failures; the app's own responses are unaffected.
+- Those gateway responses answer in the app's error shape (`{"error", "message"}`, a code from
+  chalicelib.errors.ErrorCode) with fixed messages: never API Gateway's own message, which for a
+  path with no route and an `Authorization: Bearer ...` header echoes the whole header. A path
+  with no route (MISSING_AUTHENTICATION_TOKEN, and INVALID_SIGNATURE: no route here is
+  IAM-signed, so that one too means a bearer token sent to a path that does not exist) is a 404
+  `not_found`, not API Gateway's 403.
 - Stage throttling (rate and burst) from API_THROTTLE_RATE / API_THROTTLE_BURST.
 - CloudWatch alarms on the API stage's 5xx count and p99 latency and on the function's errors
   and throttles, notifying an SNS topic (subscribe to it: see the README).
@@ -26,6 +32,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from chalicelib.errors import ErrorCode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +73,48 @@ def gateway_origin(allowed_origins: str) -> str | None:
     return None
 
 
+# Gateway response type -> (status, or None: the one API Gateway chose; our code; the message).
+GATEWAY_ERRORS: dict[str, tuple[int | None, ErrorCode, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (404, ErrorCode.NOT_FOUND, "No such route: check the method and the path."),
+    "INVALID_SIGNATURE": (404, ErrorCode.NOT_FOUND, "No such route: check the method and the path."),
+    "THROTTLED": (429, ErrorCode.RATE_LIMITED, "Too many requests right now; try again shortly."),
+    "REQUEST_TOO_LARGE": (413, ErrorCode.PAYLOAD_TOO_LARGE, "The request is too large."),
+    "UNSUPPORTED_MEDIA_TYPE": (415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, "The request's Content-Type is not accepted."),
+    "DEFAULT_4XX": (None, ErrorCode.BAD_REQUEST, "The API's gateway refused the request."),
+    "DEFAULT_5XX": (None, ErrorCode.SERVICE_UNAVAILABLE, "The API could not answer right now; try again shortly."),
+}
+
+
+def error_body(code: ErrorCode, message: str) -> dict[str, str]:
+    """What a gateway response sends: the app's error shape, nothing taken from the request."""
+    return {"error": code.value, "message": message, "detail": message}
+
+
+def gateway_responses(origin: str | None) -> dict[str, Any]:
+    """GatewayResponses for the RestAPI: our error shape, and CORS headers for `origin` if any."""
+    headers = (
+        {
+            "Access-Control-Allow-Origin": _quoted(origin),
+            "Access-Control-Allow-Credentials": _quoted("true"),
+            "Access-Control-Expose-Headers": _quoted(EXPOSE_HEADERS),
+            "Vary": _quoted("Origin"),
+        }
+        if origin is not None
+        else {}
+    )
+    responses: dict[str, Any] = {}
+    for kind, (status, code, message) in GATEWAY_ERRORS.items():
+        response: dict[str, Any] = {
+            "ResponseTemplates": {"application/json": json.dumps(error_body(code, message), separators=(",", ":"))},
+        }
+        if headers:
+            response["ResponseParameters"] = {"Headers": headers}
+        if status is not None:
+            response["StatusCode"] = str(status)
+        responses[kind] = response
+    return responses
+
+
 def _quoted(value: str) -> str:
     return f"'{value}'"  # API Gateway header mapping values are quoted literals
 
@@ -102,17 +152,7 @@ def build(stage: str = "prod", environ: Mapping[str, str] = os.environ, root: Pa
     # Any OpenApiVersion makes SAM leave out the extra stage named "Stage" it otherwise adds next
     # to ours (outside the throttling and the alarms); chalice's document is Swagger 2.0.
     api: dict[str, Any] = {"Name": api_name, "OpenApiVersion": "2.0"}
-    origin = gateway_origin(variables.get("ALLOWED_ORIGINS", ""))
-    if origin is not None:
-        headers = {
-            "Access-Control-Allow-Origin": _quoted(origin),
-            "Access-Control-Allow-Credentials": _quoted("true"),
-            "Access-Control-Expose-Headers": _quoted(EXPOSE_HEADERS),
-            "Vary": _quoted("Origin"),
-        }
-        api["GatewayResponses"] = {
-            kind: {"ResponseParameters": {"Headers": headers}} for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
-        }
+    api["GatewayResponses"] = gateway_responses(gateway_origin(variables.get("ALLOWED_ORIGINS", "")))
     api["MethodSettings"] = [
         {
             "ResourcePath": "/*",

@@ -8,7 +8,7 @@
 [3/6] table     the DynamoDB table exists with the template path's properties: on-demand,
                 point-in-time recovery, encryption, TTL (created or corrected)
 [4/6] deploy    `chalice deploy --stage prod`, shipping the prebuilt zip with bytecode (deploy/build.py)
-[5/6] post      what chalice cannot configure: stage throttling, GatewayResponses with CORS, the
+[5/6] post      what chalice cannot configure: stage throttling, GatewayResponses (our error shape, CORS), the
                 SNS topic and alarms, retention on the log group the function really writes to
 [6/6] ready     GET <url>/health/ready, and each check's result
 
@@ -247,16 +247,23 @@ class Deployment:
         wanted = self.resource("RestAPI").get("GatewayResponses", {})
         changed = False
         for kind, spec in sorted(wanted.items()):
-            parameters = {f"gatewayresponse.header.{k}": v for k, v in spec["ResponseParameters"]["Headers"].items()}
+            headers = spec.get("ResponseParameters", {}).get("Headers", {})
+            # Our error shape (merge_template.gateway_responses): the body, the status if it is set, CORS.
+            put: dict[str, Any] = {
+                "responseParameters": {f"gatewayresponse.header.{k}": v for k, v in headers.items()},
+                "responseTemplates": dict(spec.get("ResponseTemplates", {})),
+            }
+            if "StatusCode" in spec:
+                put["statusCode"] = spec["StatusCode"]
             try:
                 current = apigw.get_gateway_response(restApiId=rest_api_id, responseType=kind)
             except apigw.exceptions.NotFoundException:  # AWS describes defaults; emulators may not
                 current = {}
-            right = current.get("responseParameters") == parameters
+            right = all(current.get(name) == value for name, value in put.items())
             if not right:
-                apigw.put_gateway_response(restApiId=rest_api_id, responseType=kind, responseParameters=parameters)
+                apigw.put_gateway_response(restApiId=rest_api_id, responseType=kind, **put)
                 changed = True
-            self.say(f"gateway response {kind} (CORS)", _outcome(right))
+            self.say(f"gateway response {kind}", _outcome(right))
         if changed:  # gateway responses reach the stage with a deployment
             apigw.create_deployment(
                 restApiId=rest_api_id, stageName=self.api_stage, description="deploy/production.py: gateway responses"

@@ -1,8 +1,8 @@
 """`chalice local --no-autoreload --stage dev` in a subprocess, for the tests that need a real server.
 
-One launcher for the browser tests (tests/e2e) and the fuzzing (tests/test_fuzz.py): a free
-loopback port, the server's output in a log file, a wait until GET /health answers 200, and the
-whole process group ended afterwards, whatever happened.
+One launcher for the browser tests (tests/e2e), the fuzzing (tests/test_fuzz.py) and the contract
+tests (tests/contract): a free loopback port, the server's output in a log file, a wait until
+GET /health answers 200, and the whole process group ended afterwards, whatever happened.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from chalicelib.settings import ENV_NAMES
+from tests.conftest import ROOT, project_dir
 
 CHALICE = Path(sys.executable).parent / "chalice"  # the venv's, beside the interpreter running the tests
 
@@ -53,6 +54,19 @@ def health_status(port: int) -> tuple[int, str] | None:
         return None
     finally:
         connection.close()
+
+
+@contextmanager
+def dev_stage_server(work: Path, stage: Mapping[str, str]) -> Iterator[LocalServer]:
+    """The checkout's app.py and chalicelib under `chalice local`, as the dev stage with `stage`'s
+    variables changed (in a copy of .chalice/config.json under `work`). The settings come from
+    the stage's config only, never from the shell running the tests."""
+    project = project_dir(work, {"dev": dict(stage)})
+    for name in ("app.py", "chalicelib"):
+        (project / name).symlink_to(ROOT / name)
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    with run_chalice_local(env, log_path=work / "chalice-local.log", project_dir=project, cwd=ROOT) as running:
+        yield running
 
 
 @contextmanager

@@ -136,7 +136,11 @@ def test_a_bug_is_still_a_500(client: Client, issuer: GoogleIssuer, monkeypatch:
         "/api/applications/stats", headers={"Authorization": f"Bearer {token}", "Origin": ALLOWED}
     )
     assert response.status_code == 500
-    assert body(response) == {"error": "internal_server", "message": "An internal server error occurred."}
+    assert body(response) == {
+        "error": "internal_error",
+        "message": "An internal server error occurred.",
+        "detail": "An internal server error occurred.",
+    }
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
 
 

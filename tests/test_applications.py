@@ -123,6 +123,41 @@ def test_invalid_fields_get_422_naming_them(api: Api, payload: dict[str, Any], f
     assert body(api("GET", "/api/applications"))["items"] == []  # nothing stored
 
 
+def test_a_422_names_every_field_at_fault_the_salary_range_included(api: Api) -> None:
+    bad = {"company": "Acme", "role": "Eng", "salary_min": 10, "salary_max": 5, "currency": "EURO", "url": "ftp://x"}
+    response = api("POST", "/api/applications", bad)
+    assert response.status_code == 422
+    faults = {e["field"]: e["message"] for e in body(response)["errors"]}
+    assert set(faults) == {"url", "currency", "salary_min"}, faults
+    assert faults["salary_min"] == "must not exceed salary_max"
+    # A PATCH: its own fields first; the range is checked on the result (the stored salary_max here).
+    created = create(api, salary_max=5)
+    patched = api("PATCH", f"/api/applications/{created['id']}", {"salary_min": 10})
+    assert patched.status_code == 422
+    assert body(patched)["errors"] == [{"field": "salary_min", "message": "must not exceed salary_max"}]
+
+
+def test_a_422_also_lists_the_fields_as_fastapi_did(api: Api) -> None:
+    response = api("POST", "/api/applications", {"role": "", "tags": ["x" * 41], "salary": 1})
+    assert response.status_code == 422
+    data = body(response)
+    assert sorted(data["detail"], key=str) == sorted(
+        [
+            {"loc": ["body", "salary"], "msg": "is not a field of an application", "type": "extra_forbidden"},
+            {"loc": ["body", "company"], "msg": "Field required", "type": "missing"},
+            {"loc": ["body", "role"], "msg": "String should have at least 1 character", "type": "string_too_short"},
+            {"loc": ["body", "tags", 0], "msg": "String should have at most 40 characters", "type": "string_too_long"},
+        ],
+        key=str,
+    )
+    assert {e["field"] for e in data["errors"]} == {"salary", "company", "role", "tags.0"}  # ours, unchanged
+    created = create(api)
+    cleared = api("PATCH", f"/api/applications/{created['id']}", {"company": None})
+    assert body(cleared)["detail"] == [
+        {"loc": ["body", "company"], "msg": "company cannot be null", "type": "value_error"}
+    ]
+
+
 @pytest.mark.parametrize(("raw", "words"), [("[1, 2]", "JSON object"), ("{oops", "not valid JSON"), ("", "empty")])
 def test_malformed_bodies_get_400(api: Api, raw: str, words: str) -> None:
     response = api("POST", "/api/applications", raw, {"Content-Type": "application/json"})

@@ -101,7 +101,11 @@ def test_bad_bodies_get_400_naming_the_field(client: Client, raw: str, field: st
 def test_a_non_json_content_type_gets_415_naming_it(client: Client, issuer: GoogleIssuer) -> None:
     response = post(client, json.dumps({"credential": issuer.id_token()}), "text/plain")
     assert response.status_code == 415
-    assert body(response) == {"error": "unsupported_media_type", "message": "Unsupported media type: text/plain"}
+    assert body(response) == {
+        "error": "unsupported_media_type",
+        "message": "Unsupported media type: text/plain",
+        "detail": "Unsupported media type: text/plain",
+    }
 
 
 # ---- 401: the Google credential is not acceptable --------------------------------------------
@@ -256,5 +260,6 @@ def test_a_misconfigured_stage_answers_503_not_500(make_client: MakeClient, issu
     assert body(response) == {
         "error": "misconfigured",
         "message": "The API is misconfigured; GET /health lists the settings at fault.",
+        "detail": "The API is misconfigured; GET /health lists the settings at fault.",
     }
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED

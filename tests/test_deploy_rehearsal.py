@@ -38,7 +38,7 @@ import boto3
 import pytest
 
 from bench.events import rest_v1_event
-from deploy import production
+from deploy import merge_template, production
 from deploy.build import CHALICE
 from deploy.wheelhouse import offline_pip_env
 from local_google.issuer import GoogleIssuer
@@ -436,11 +436,17 @@ def test_the_stage_is_throttled_and_gateway_errors_carry_cors(rehearsal: Rehears
     assert [s["stageName"] for s in stages] == ["prod"]
     settings = stages[0]["methodSettings"].get("*/*", {})
     assert (settings.get("throttlingRateLimit"), settings.get("throttlingBurstLimit")) == (25.0, 50)
-    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
-        headers = apigw.get_gateway_response(restApiId=api["id"], responseType=kind)["responseParameters"]
+    for kind in merge_template.GATEWAY_ERRORS:
+        response = apigw.get_gateway_response(restApiId=api["id"], responseType=kind)
+        headers = response["responseParameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{ORIGIN}'", kind
         assert headers["gatewayresponse.header.Access-Control-Allow-Credentials"] == "'true'", kind
         assert headers["gatewayresponse.header.Vary"] == "'Origin'", kind
+        body = json.loads(response["responseTemplates"]["application/json"])  # our error shape, issue 15
+        assert set(body) == {"error", "message", "detail"}, kind
+    unknown_route = apigw.get_gateway_response(restApiId=api["id"], responseType="MISSING_AUTHENTICATION_TOKEN")
+    assert unknown_route["statusCode"] == "404"
+    assert json.loads(unknown_route["responseTemplates"]["application/json"])["error"] == "not_found"
 
 
 def test_alarms_notify_the_topic(rehearsal: Rehearsal, deployed: Deployed) -> None:
@@ -502,8 +508,9 @@ def test_a_second_make_deploy_changes_nothing(deployed: Deployed) -> None:
     second = deployed.runs[1]
     outcomes = [line.rsplit(": ", 1)[1] for line in second if line.startswith("      ") and ": " in line]
     changed = [line for line in second if line.startswith("      ") and line.endswith((": created", ": updated"))]
-    # 4 table properties, throttling, 2 gateway responses, the topic, 4 alarms, the log group
-    assert changed == [] and outcomes.count("already right") == 13, second
+    # 4 table properties, throttling, the gateway responses, the topic, 4 alarms, the log group
+    expected = 4 + 1 + len(merge_template.GATEWAY_ERRORS) + 1 + 4 + 1
+    assert changed == [] and outcomes.count("already right") == expected, second
     assert deployed.states[1] == deployed.states[0]  # same code, same API, same table
 
 

@@ -35,10 +35,9 @@ from schemathesis.specs.openapi.checks import (
 
 import app as app_module
 from chalicelib import openapi
-from chalicelib.settings import ENV_NAMES
 from local_google.issuer import GoogleIssuer
-from tests.chalice_local import LocalServer, run_chalice_local
-from tests.conftest import RICH_APPLICATION, ROOT, project_dir
+from tests.chalice_local import LocalServer, dev_stage_server
+from tests.conftest import RICH_APPLICATION
 
 pytestmark = pytest.mark.slow
 
@@ -85,12 +84,7 @@ def server(issuer: GoogleIssuer, tmp_path_factory: pytest.TempPathFactory) -> It
         "SQLITE_PATH": str(work / "fuzz.db"),
         "SIGNIN_RATE_LIMIT_PER_MINUTE": "0",  # fuzz sign-in itself, not the limiter's 429 (tested on its own)
     }
-    project = project_dir(work, {"dev": stage})
-    for name in ("app.py", "chalicelib"):
-        (project / name).symlink_to(ROOT / name)
-    # The settings come from the stage's config only, never from this shell.
-    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
-    with run_chalice_local(env, log_path=work / "chalice-local.log", project_dir=project, cwd=ROOT) as running:
+    with dev_stage_server(work, stage) as running:
         yield running
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib import errors, schemas
 from chalicelib.store.dynamodb import DEFAULT_TABLE, TTL_ATTRIBUTE, table_definition
 from deploy import merge_template
 from tests.conftest import ROOT
@@ -161,6 +162,22 @@ def test_gateway_errors_carry_cors_headers_for_the_prod_frontend(template: dict[
             "Access-Control-Expose-Headers": "'ETag, Location, Retry-After, WWW-Authenticate'",
             "Vary": "'Origin'",
         }
+
+
+def test_gateway_errors_answer_in_our_error_shape_without_echoing_the_request(template: dict[str, Any]) -> None:
+    responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    assert {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    for kind, response in responses.items():
+        text = response["ResponseTemplates"]["application/json"]
+        assert "$" not in text, (kind, text)  # nothing from the request or $context (e.g. the Authorization header)
+        parsed = schemas.ErrorBody.model_validate_json(text, strict=True)
+        assert parsed.error in errors.ErrorCode and parsed.message and parsed.detail == parsed.message, kind
+    unknown_route = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert unknown_route["StatusCode"] == "404"
+    assert json.loads(unknown_route["ResponseTemplates"]["application/json"])["error"] == "not_found"
+    assert "StatusCode" not in responses["DEFAULT_4XX"]  # the status API Gateway chose
+    no_origin = merge_template.gateway_responses(None)
+    assert set(no_origin) == set(responses) and all("ResponseParameters" not in r for r in no_origin.values())
 
 
 def test_the_gateway_origin_follows_the_configuration() -> None:

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import __version__, google_identity
+from chalicelib import __version__, google_identity, schemas
 from local_google.issuer import GoogleIssuer
 from tests.conftest import ALLOWED, MakeClient, body, sign_in
 from tests.test_jwt_secret import forget_secrets
@@ -56,6 +56,8 @@ def test_a_missing_table_is_named(
     with caplog.at_level(logging.ERROR):
         status, payload = ready(client)
     assert status == 503 and payload["status"] == "not_ready"
+    assert payload["detail"] == f"The API is not ready: storage: {payload['checks']['storage']}"  # as every error body
+    schemas.NotReady.model_validate(payload, strict=True)  # what /openapi.json says a 503 is
     storage = payload["checks"].pop("storage")
     assert "'never-created' does not exist" in storage and "make deploy" in storage
     assert payload["checks"] == {"configuration": "ok", "secret": "ok", "google_certs": "ok"}
