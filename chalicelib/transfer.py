@@ -399,15 +399,18 @@ def _row(
     for required in ("company", "role"):
         if not cells.get(required):
             fail(required, "is empty; every row needs a company and a role")
-    if errors:
-        return None, errors
+    failed = {name for name in columns if header[columns[name]].strip() in {e.field for e in errors}}
     try:
         data = ApplicationData.model_validate(fields)
     except ValidationError as exc:
         for err in exc.errors(include_url=False, include_input=False):
             loc = str(err["loc"][0]) if err["loc"] else ""
+            if loc in failed:
+                continue  # said already
             message = str(err["msg"]).removeprefix("Value error, ")
             fail(loc or message.split(" ", 1)[0], message)  # a rule on two fields names the first
+        return None, errors
+    if errors:
         return None, errors
     history = None
     if cells.get("status_history"):
