@@ -26,7 +26,7 @@ def api(both_stores: Client, issuer: GoogleIssuer) -> Api:
 def feed_path(api: Api) -> str:
     response = api("POST", "/api/calendar")
     assert response.status_code == 201, response.body
-    url = body(response)["url"]
+    url: str = body(response)["url"]
     assert url.startswith("http://localhost") or url.startswith("https://")
     path = urlsplit(url).path
     assert path.startswith("/calendar/") and path.endswith(".ics")
