@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ import app as app_module
 from bench.events import rest_v1_event
 from local_google.issuer import GoogleIssuer
 from tests.conftest import LambdaContext, StageEnv, body, sign_in
+from tests.dynamodb_fixtures import dynamo_client
 from tests.test_applications import Api, api_for, create
 
 
@@ -119,8 +121,6 @@ def test_the_secret_is_stored_only_as_a_hash(both_stores: Client, api: Api, tmp_
     dumped = b"".join(p.read_bytes() for p in tmp_path.rglob("*.db*"))
     if dumped:  # SQLite: the file holds its hash, never the secret
         assert secret.encode() not in dumped
-        import hashlib
-
         assert hashlib.sha256(secret.encode()).hexdigest().encode() in dumped
 
 
@@ -161,3 +161,31 @@ def test_through_api_gateway_the_url_keeps_the_stage_prefix_and_the_feed_and_imp
 def test_creating_a_feed_needs_a_token(both_stores: Client) -> None:
     assert both_stores.http.post("/api/calendar").status_code == 401
     assert both_stores.http.delete("/api/calendar").status_code == 401
+
+
+@pytest.mark.slow
+def test_on_dynamodb_one_feed_item_the_hash_only_and_none_left_after_the_account(
+    make_client: Any, issuer: GoogleIssuer, dynamodb_table: tuple[str, str]
+) -> None:
+    endpoint, table = dynamodb_table
+    client = make_client(
+        "dev", STORE="dynamodb", DYNAMODB_TABLE=table, DYNAMODB_ENDPOINT_URL=endpoint, SIGNIN_RATE_LIMIT_PER_MINUTE="0"
+    )
+    api = api_for(client, body(sign_in(client, issuer.id_token(sub="2000000000009")))["access_token"])
+    ddb = dynamo_client(endpoint)
+
+    def feed_items() -> list[dict[str, Any]]:
+        items = ddb.scan(TableName=table)["Items"]
+        return [i for i in items if i["PK"]["S"].startswith("FEED#")]
+
+    feed_path(api)
+    secret = feed_path(api).removeprefix("/calendar/").removesuffix(".ics")  # rotated: the first one's item is gone
+    [item] = feed_items()
+    assert item["PK"]["S"] == "FEED#" + hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in json.dumps(ddb.scan(TableName=table)["Items"])
+    assert api("DELETE", "/api/calendar").status_code == 204
+    assert feed_items() == []
+    feed_path(api)
+    assert len(feed_items()) == 1
+    assert api("DELETE", "/api/user").status_code == 204
+    assert feed_items() == []
