@@ -432,22 +432,27 @@ class DynamoStore:
         self._purge(user_id)
 
     def _purge(self, user_id: str) -> None:
-        """Delete every item of the user, then the profile if it is still the one marked for deletion."""
+        """Delete every item of the user, the calendar feed's pointer, then the profile if it is still
+        the one marked for deletion."""
         everything = self._items(
             {
                 "TableName": self.table_name,
                 "KeyConditionExpression": "PK = :pk",
                 "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}")},
-                "ProjectionExpression": "PK, SK",
+                "ProjectionExpression": "PK, SK, feed_hash",
                 "ConsistentRead": True,
             }
         )
-        profile = self._profile(user_id)
-        feed_hash = (profile or {}).get("feed_hash", {}).get("S")
-        if feed_hash is not None:
-            self.client.delete_item(TableName=self.table_name, Key=_feed_key(feed_hash))
-        keys = (key for key in everything if key["SK"]["S"] != PROFILE)
-        for chunk in itertools.batched(keys, _BATCH_WRITE_MAX, strict=False):
+        feed: list[str] = []  # the profile's feed_hash, seen last ("PROFILE" sorts after the other keys)
+
+        def keys() -> Iterator[Item]:
+            for item in everything:
+                if item["SK"]["S"] == PROFILE:
+                    feed.extend([item["feed_hash"]["S"]] if "feed_hash" in item else [])
+                else:
+                    yield {"PK": item["PK"], "SK": item["SK"]}
+
+        for chunk in itertools.batched(keys(), _BATCH_WRITE_MAX, strict=False):
             requests: Sequence[WriteRequestTypeDef] = [{"DeleteRequest": {"Key": key}} for key in chunk]
             for attempt in range(_ATTEMPTS):
                 out = self.client.batch_write_item(RequestItems={self.table_name: requests})
@@ -457,6 +462,8 @@ class DynamoStore:
                 _pause(attempt)
             else:
                 raise RuntimeError(f"DynamoDB kept items of {user_id} unprocessed; the next sign-in resumes")
+        for feed_hash in feed:
+            self.client.delete_item(TableName=self.table_name, Key=_feed_key(feed_hash))
         try:
             self.client.delete_item(
                 TableName=self.table_name,
