@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import __version__, inputs, tracker
+from chalicelib import __version__, calendar_feed, inputs, tracker, transfer
 from chalicelib.auth import sign_in_with_google
 from chalicelib.errors import NotFound
 from chalicelib.models import (
@@ -15,6 +15,7 @@ from chalicelib.models import (
     ApplicationData,
     ApplicationPage,
     ApplicationPatch,
+    CalendarFeed,
     Health,
     Interview,
     InterviewData,
@@ -186,6 +187,58 @@ def agenda(call: Call) -> Any:
     last = page.items[-1] if page.has_more and page.items else None
     next_cursor = cursors.encode_agenda(call.user.user_id, query, (last.starts_at, last.id)) if last else None
     return AgendaPage(items=list(page.items), next_cursor=next_cursor)
+
+
+@api.route("/api/export", auth=True)
+def export_data(call: Call) -> Response:
+    fmt = inputs.export_format(call.query)
+    day = call.now.iso[:10]
+    if fmt == "csv":
+        text = transfer.export_csv(call.store, call.session)
+        headers: dict[str, str | list[str]] = {
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="job-hunt-applications-{day}.csv"',
+            "Cache-Control": "no-store",
+        }
+        return Response(body=text, status_code=200, headers=headers)
+    disposition = {"Content-Disposition": f'attachment; filename="job-hunt-export-{day}.json"'}
+    return json_response(transfer.export_json(call.store, call.session, call.now), 200, disposition)
+
+
+# application/json too (chalice's default when no Content-Type is sent): the token is checked first,
+# then inputs.csv_content_type answers 415 for anything but text/csv.
+@api.route("/api/import", ("POST",), auth=True, content_types=("text/csv", "application/json"))
+def import_data(call: Call) -> Any:
+    inputs.csv_content_type(call.header("Content-Type"))
+    dry_run = inputs.import_query(call.query)
+    raw = inputs.csv_body(call.request.raw_body)
+    return transfer.import_csv(call.store, call.session, raw, call.now, dry_run=dry_run)
+
+
+@api.route("/api/calendar", ("POST",), auth=True)
+def create_calendar_feed(call: Call) -> Response:
+    secret = calendar_feed.create(call.store, call.session)
+    return json_response(CalendarFeed(url=call.url(f"/calendar/{secret}.ics")), 201)
+
+
+@api.route("/api/calendar", ("DELETE",), auth=True)
+def delete_calendar_feed(call: Call) -> Response:
+    calendar_feed.delete(call.store, call.session)
+    return no_content()
+
+
+@api.route("/calendar/{feed}")
+def read_calendar_feed(call: Call, feed: str) -> Response:
+    secret = inputs.feed_secret(feed)
+    if secret is None:
+        raise NotFound("A calendar feed's address ends in .ics.", field="feed")
+    found = calendar_feed.read(call.store, secret)
+    headers: dict[str, str | list[str]] = {"ETag": found.etag, "Cache-Control": "private, no-cache"}
+    if inputs.if_none_match(call.header("If-None-Match"), found.etag):
+        return Response(body="", status_code=304, headers=headers)
+    return Response(
+        body=found.body.decode(), status_code=200, headers={"Content-Type": "text/calendar; charset=utf-8", **headers}
+    )
 
 
 @api.route("/docs")

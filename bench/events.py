@@ -118,6 +118,7 @@ class Route:
     body: Any = None
     expect_status: int = 200
     expect_cors: bool = True
+    raw_body: str | None = None  # a body sent as it is (not JSON), e.g. a CSV file
 
     def job(self) -> dict[str, Any]:
         event = rest_v1_event(
@@ -127,7 +128,7 @@ class Route:
             params=self.params,
             headers=self.headers,
             query=self.query,
-            body=None if self.body is None else json.dumps(self.body),
+            body=self.raw_body if self.raw_body is not None else None if self.body is None else json.dumps(self.body),
         )
         return {
             "name": self.name,
@@ -181,6 +182,12 @@ def update_application(token: str, app_id: str, body: dict[str, Any], *, if_matc
 def delete_application(token: str, app_id: str, *, if_match: str | None, name: str) -> Route:
     headers = {**bearer(token), **({"If-Match": if_match} if if_match else {})}
     return Route(name, "DELETE", APP, "literal", params={"app_id": app_id}, headers=headers, expect_status=204)
+
+
+def import_csv(token: str, text: str, *, name: str, dry_run: bool = False) -> Route:
+    headers = {**bearer(token), "Content-Type": "text/csv"}
+    query = {"dry_run": "true"} if dry_run else None
+    return Route(name, "POST", "/api/import", "literal", headers=headers, query=query, raw_body=text)
 
 
 def list_applications(token: str, query: Mapping[str, str], name: str) -> Route:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -428,6 +429,55 @@ def profile(bench: Bench, route: str, iters: int, top: int) -> str:
     return text
 
 
+# ---- a 5,000-row CSV import ---------------------------------------------------------------------------
+
+IMPORT_ROWS = 5_000
+IMPORT_USER = {"sub": "100000000000000005000", "email": "importer@example.com", "name": "Importer"}
+
+
+def import_file(rows: int) -> str:
+    """A spreadsheet-like CSV of `rows` distinct applications (every column the import reads)."""
+    lines = ["Company Name;Job Title;Stage;Date Applied;Job URL;Location;Salary;Tags;Notes"]
+    statuses = ("applied", "Phone Screen", "interviewing", "rejected", "no response", "offer")
+    for n in range(rows):
+        day = f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        lines.append(
+            f"Company {n};Engineer {n % 7};{statuses[n % len(statuses)]};{day};https://jobs.example/{n};"
+            f"Berlin;{50_000 + n};python, remote;imported row {n}"
+        )
+    return "\r\n".join(lines) + "\r\n"
+
+
+def bulk_import(bench: Bench) -> dict[str, Any]:
+    """POST /api/import of 5,000 rows into an empty account, in the function's process: a dry run, the
+    import, and the same file again (all duplicates)."""
+    text = import_file(IMPORT_ROWS)
+    this = bench.this
+    script = [
+        events.google("literal", bench.id_token(**IMPORT_USER), field_name=this.signin_field, name="google_import"),
+        events.import_csv("@@token@@", text, name="dry_run", dry_run=True),
+        events.import_csv("@@token@@", text, name="import"),
+        events.import_csv("@@token@@", text, name="again"),
+    ]
+    hooks = bench.store.kind == "dynamodb"
+    res = bench.run(this.deployed, "script", [r.job() for r in script], dynamodb_hooks=hooks)
+    steps = {s["name"]: s for s in res["steps"]}
+    out: dict[str, Any] = {"store": bench.store.kind, "rows": IMPORT_ROWS, "bytes": len(text.encode()), "steps": {}}
+    for name in ("dry_run", "import", "again"):
+        step = steps[name]
+        answer = _body(step)
+        expected = (IMPORT_ROWS, 0) if name != "again" else (0, IMPORT_ROWS)
+        if (answer["created"], answer["duplicates"]) != expected or answer["errors"]:
+            raise SystemExit(f"the import's {name} answered {answer}")
+        row: dict[str, Any] = {"ms": round(step["ns"] / MS, 1), "created": answer["created"]}
+        row["duplicates"] = answer["duplicates"]
+        if "dynamodb" in step:
+            row.update(calls=step["dynamodb"]["calls"], dynamodb_ms=round(step["dynamodb"]["ns"] / MS, 1))
+            row["operations"] = dict(Counter(step["dynamodb"]["ops"]))
+        out["steps"][name] = row
+    return out
+
+
 PHASES: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "cold": cold,
     "first": first,
@@ -436,4 +486,5 @@ PHASES: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "dynamodb": dynamodb,
     "scale": scale,
     "importtime": importtime,
+    "bulk_import": bulk_import,
 }

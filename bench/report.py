@@ -360,6 +360,7 @@ def render(results: dict[str, Any]) -> str:
     if rows:
         out += ["", table(headers, rows)]
     out += _render_dynamodb(results) + _render_scale(results) + _render_importtime(results)
+    out += _render_bulk_import(results)
     out += ["", "## targets (ratios on medians; mins in brackets)"]
     trows = []
     for t in results["targets"]:
@@ -410,6 +411,18 @@ def _render_dynamodb(results: dict[str, Any]) -> list[str]:
         out += ["", "warm calls: share of the handler's time spent inside DynamoDB calls"]
         out.append(table(["route", "calls/request", "share in DynamoDB", "DynamoDB µs (median)"], warm_rows))
     return out
+
+
+def _render_bulk_import(results: dict[str, Any]) -> list[str]:
+    data = results.get("bulk_import")
+    if not data:
+        return []
+    rows = [
+        [name, r["ms"], r["created"], r["duplicates"], r.get("calls", ""), r.get("dynamodb_ms", "")]
+        for name, r in data["steps"].items()
+    ]
+    title = f"## POST /api/import: {data['rows']:,} rows ({data['bytes']:,} bytes of CSV) on {data['store']}"
+    return ["", title, table(["step", "ms", "created", "duplicates", "DynamoDB calls", "in DynamoDB ms"], rows)]
 
 
 def _render_scale(results: dict[str, Any]) -> list[str]:

@@ -178,3 +178,8 @@ def header_value(text: str) -> str:
 def _quote(text: str) -> str:
     """A header-safe quoted-string body: printable ASCII only, no quotes or backslashes."""
     return header_value(text.replace("\\", "").replace('"', "'"))
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE

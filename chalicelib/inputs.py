@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib import ids
-from chalicelib.errors import BadRequest, PayloadTooLarge
+from chalicelib.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from chalicelib.models import Status, parse_rfc3339
 from chalicelib.store.base import ListFilter
 from chalicelib.tracker import Expect
@@ -249,3 +249,64 @@ def sign_out_everywhere(raw: bytes | str | None) -> bool:
     if not isinstance(everywhere, bool):
         raise BadRequest("everywhere must be true or false.", field="everywhere")
     return everywhere
+
+
+# ---- data out and in, the calendar feed ---------------------------------------------------------
+
+# The import's own limit (5 MB, chalicelib.transfer.MAX_BYTES) is far above MAX_BODY_BYTES, which is for JSON.
+CSV_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _flag(params: Mapping[str, Sequence[str]], name: str) -> bool:
+    value = _one(params, name)
+    if value not in (None, "true", "false"):
+        raise BadRequest(f"{name} must be true or false.", field=name)
+    return value == "true"
+
+
+def export_format(params: Mapping[str, Sequence[str]]) -> str:
+    """GET /api/export: `json` (the default) or `csv`."""
+    _unknown(params, frozenset({"format"}))
+    value = _one(params, "format") or "json"
+    if value not in ("json", "csv"):
+        raise BadRequest("format must be json or csv.", field="format")
+    return value
+
+
+def import_query(params: Mapping[str, Sequence[str]]) -> bool:
+    """POST /api/import: whether it is a dry run."""
+    _unknown(params, frozenset({"dry_run"}))
+    return _flag(params, "dry_run")
+
+
+def csv_content_type(header: str | None) -> None:
+    media = (header or "").split(";")[0].strip().lower()
+    if media != "text/csv":
+        raise UnsupportedMediaType(
+            "Send the file as Content-Type: text/csv (UTF-8; comma or semicolon separated).", field="Content-Type"
+        )
+
+
+def csv_body(raw: bytes | str | None) -> bytes:
+    """The CSV file as sent, or BadRequest (empty) / PayloadTooLarge (past the 5 MB import limit)."""
+    if not raw:
+        raise BadRequest("The request body is empty; send the CSV file (Content-Type: text/csv).", field="body")
+    data = raw.encode() if isinstance(raw, str) else raw
+    if len(data) > CSV_MAX_BYTES:
+        raise PayloadTooLarge(
+            f"The file is larger than the import limit of 5 MB ({CSV_MAX_BYTES} bytes); split it.", field="body"
+        )
+    return data
+
+
+def feed_secret(name: str) -> str | None:
+    """The secret of `/calendar/<secret>.ics`, or None when the name is not of that shape (a 404)."""
+    return name.removesuffix(".ics") if name.endswith(".ics") and name.isascii() else None
+
+
+def if_none_match(header: str | None, current: str) -> bool:
+    """RFC 9110 If-None-Match (weak comparison): whether it names `current` (or is `*`)."""
+    if header is None:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or current in tags

@@ -583,3 +583,45 @@ class FunnelStats(ApplicationStats):
     by_source: dict[str, SourceStats]
     weekly_applied: list[WeekCount]
     interviews: InterviewStats
+
+
+# ---- data out and in ----------------------------------------------------------------------------
+
+
+class ExportSettings(BaseModel):
+    timezone: str
+
+
+class Export(BaseModel):
+    """GET /api/export: everything of the signed-in person."""
+
+    format: Literal["job-hunt-tracker-export"] = "job-hunt-tracker-export"
+    version: Literal[1] = 1
+    exported_at: str
+    profile: UserRecord
+    settings: ExportSettings
+    applications: list[Application]  # oldest first, each with its status history and contacts
+    interviews: list[Interview]  # by starts_at
+
+
+class ImportRowError(BaseModel):
+    row: Annotated[int, Field(ge=1)]  # the line of the file the row starts on; the header is line 1
+    field: str  # the file's column as its header names it ("body" for the file itself)
+    message: str
+
+
+class ImportReport(BaseModel):
+    """POST /api/import: what was imported (or, with dry_run, would be)."""
+
+    created: Count
+    duplicates: Count
+    errors: list[ImportRowError]  # the first 100
+    errors_total: Count
+    dry_run: bool
+    ignored_columns: list[str]  # columns of the file that no field is read from
+
+
+class CalendarFeed(BaseModel):
+    """POST /api/calendar: the secret address of the person's calendar feed."""
+
+    url: str

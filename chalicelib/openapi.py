@@ -43,6 +43,11 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "A file of the docs page.",
         "schema": {"type": "string", "enum": ["swagger-ui-bundle.js", "swagger-ui.css", "init.js"]},
     },
+    "feed": {
+        "description": "`<secret>.ics`: the secret POST /api/calendar gave. A replaced, deleted or unknown "
+        "one is a 404.",
+        "schema": {"type": "string"},
+    },
     "interview_id": {
         "description": "The interview's id (a ULID). One of another application, like a missing one, is a 404.",
         "schema": {"type": "string", "pattern": ids.ID_PATTERN.pattern},
@@ -70,6 +75,9 @@ class Op:
     response_headers: Mapping[str, dict[str, Any]] | None = None  # of the success response
     description: str = ""
     media_types: tuple[str, ...] = ("application/json",)  # of a success body no model describes
+    also_media: tuple[str, ...] = ()  # other media types a success body may be (as a string), beside the model's
+    request_media: str | None = None  # a body that is not JSON (a string of this media type)
+    not_modified: bool = False  # answers 304 to an If-None-Match naming its ETag
 
 
 ETAG = {
@@ -275,6 +283,85 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "user",
         status=204,
         description="From then on the access token gets 401 everywhere; signing in again starts an empty account.",
+    ),
+    ("GET", "/api/export"): Op(
+        "Everything of the signed-in person, to keep or to move (JSON), or the applications as CSV",
+        "data",
+        response=models.Export,
+        also_media=("text/csv",),
+        query=(
+            {
+                "name": "format",
+                "in": "query",
+                "description": "`json` (the default): profile, settings, applications with their history and "
+                "contacts, interviews. `csv`: one row per application, the columns of the README's CSV table.",
+                "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+            },
+        ),
+        errors={400: "A query parameter is malformed, repeated or unknown."},
+        response_headers={
+            "Content-Disposition": {
+                "description": "`attachment`, with a file name.",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^attachment"},
+            }
+        },
+    ),
+    ("POST", "/api/import"): Op(
+        "Import applications from a CSV file (this API's export, a spreadsheet, another tracker)",
+        "data",
+        response=models.ImportReport,
+        request_media="text/csv",
+        query=(
+            {
+                "name": "dry_run",
+                "in": "query",
+                "description": "`true`: validate and count only; nothing is stored.",
+                "schema": {"type": "boolean", "default": False},
+            },
+        ),
+        errors={
+            400: "The body is empty, not UTF-8, has no header row or no company / role column; a query "
+            "parameter is malformed or unknown. `field` says which.",
+            413: "The file is larger than 5 MB or has more than 5,000 rows; the message names the limit.",
+        },
+        description="UTF-8 (a BOM is fine), comma, semicolon or tab separated, with a header row. Columns are "
+        "matched by name (see the README); valid rows are imported, invalid ones reported in `errors` by line "
+        "and column; a row equal to an application already there (company, role and applied_on; company and "
+        "role case-insensitively) is counted in `duplicates` and not imported again.",
+    ),
+    ("POST", "/api/calendar"): Op(
+        "Make (or replace) the secret address of the person's calendar feed",
+        "calendar",
+        status=201,
+        response=models.CalendarFeed,
+        description="The URL needs no token: anyone with it can read the feed. Calling this again replaces "
+        "it; the old URL answers 404 from then on. Only a hash of the secret is stored.",
+    ),
+    ("DELETE", "/api/calendar"): Op(
+        "Delete the calendar feed", "calendar", status=204, description="Its URL answers 404 from then on."
+    ),
+    ("GET", "/calendar/{feed}"): Op(
+        "The calendar feed (iCalendar): interviews and follow-ups",
+        "calendar",
+        auth=False,
+        media_types=("text/calendar",),
+        not_modified=True,
+        errors={404: "No feed has this address: never made, replaced, deleted, or the account is gone."},
+        headers=(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "The ETag of the copy the calendar app has: 304 if it is still current.",
+                "schema": {"type": "string"},
+            },
+        ),
+        response_headers={
+            "ETag": {"description": "The feed's version.", "required": True, "schema": {"type": "string"}}
+        },
+        description="For calendar apps (no Authorization header): a VEVENT per interview and an all-day VEVENT "
+        "per `next_follow_up_on`, with stable UIDs.",
     ),
     ("GET", "/api/applications"): Op(
         "List applications, newest first",
@@ -494,12 +581,15 @@ def _operation(
         out["parameters"] = parameters
     if op.request is not None:
         out["requestBody"] = {"required": op.request_required, "content": _json(refs[(op.request, REQUEST_MODE)])}
+    elif op.request_media is not None:
+        out["requestBody"] = {"required": True, "content": {op.request_media: {"schema": {"type": "string"}}}}
     out["security"] = [{SECURITY_SCHEME: []}] if op.auth else []  # []: public, whatever a default says
 
     responses: dict[int, dict[str, Any]] = {}
     success: dict[str, Any] = {"description": op.summary}
     if op.response is not None:
         success["content"] = _json(refs[(op.response, RESPONSE_MODE)])
+        success["content"].update({media: {"schema": {"type": "string"}} for media in op.also_media})
     elif op.status != 204:  # a body no model describes: this document (JSON), the docs page and its assets
         success["content"] = {
             media: {"schema": {"type": "object"} if media == "application/json" else {"type": "string"}}
@@ -508,11 +598,16 @@ def _operation(
     if op.response_headers:
         success["headers"] = dict(op.response_headers)
     responses[op.status] = success
+    if op.not_modified:
+        responses[304] = {
+            "description": "Not modified: If-None-Match names the current ETag.",
+            "headers": dict(op.response_headers or {}),
+        }
 
     errors = dict(op.errors or {})
     if op.auth:
         errors.setdefault(401, UNAUTHORIZED)
-    errors.setdefault(415, UNSUPPORTED_MEDIA_TYPE)
+    errors.setdefault(415, UNSUPPORTED_MEDIA_TYPE.replace("application/json", op.request_media or "application/json"))
     if op.guarded:
         errors.setdefault(503, MISCONFIGURED)
     for status, when in errors.items():
@@ -582,6 +677,8 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             {"name": "user", "description": "The signed-in account."},
             {"name": "applications", "description": "The signed-in user's job applications."},
             {"name": "interviews", "description": "Interview rounds of applications, and the agenda across them."},
+            {"name": "data", "description": "The person's data out (JSON, CSV) and in (CSV)."},
+            {"name": "calendar", "description": "A calendar feed of interviews and follow-ups."},
         ],
         # Relative to where this document was fetched: the same stage, behind whatever prefix
         # (API Gateway's /api, a custom domain, chalice local) the client reached it through.

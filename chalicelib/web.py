@@ -31,8 +31,9 @@ from typing import Any
 from chalice.app import Chalice, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import inputs, settings, tracker
+from chalicelib import inputs, settings, tracker, transfer
 from chalicelib.auth import authenticate
+from chalicelib.calendar_feed import FeedNotFound
 from chalicelib.clock import Now
 from chalicelib.cors import add_vary_origin
 from chalicelib.errors import (
@@ -41,6 +42,7 @@ from chalicelib.errors import (
     Conflict,
     ErrorCode,
     NotFound,
+    PayloadTooLarge,
     PreconditionFailed,
     ServiceUnavailable,
     Unauthorized,
@@ -159,6 +161,16 @@ class Call:
         prefix = full[: -len(resource)] if resource and full.endswith(resource) else ""
         return prefix + path
 
+    def url(self, path: str) -> str:
+        """`path` as an absolute URL, as the client reached this API (scheme, host, stage prefix)."""
+        host = self.header("Host") or ""
+        if not re.fullmatch(r"[A-Za-z0-9.:\[\]-]{1,255}", host):
+            host = "localhost"
+        scheme = (self.header("X-Forwarded-Proto") or "").split(",")[0].strip() or (
+            "http" if host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
+        )
+        return f"{scheme}://{host}{self.location(path)}"
+
     def json_body(self, what: str = "a JSON object") -> Any:
         return inputs.json_body(self.request.raw_body, what=what)
 
@@ -238,6 +250,9 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
         code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
     ),
     ValidationError: _validation_failed,
+    transfer.TooLarge: lambda exc: PayloadTooLarge(str(exc), field="body"),
+    transfer.BadFile: lambda exc: BadRequest(str(exc), field=exc.field),
+    FeedNotFound: lambda _: NotFound("No calendar feed has this address (it was replaced or deleted).", field="feed"),
 }
 
 
@@ -284,9 +299,16 @@ class Api:
         self.app.middleware("http")(self._cors)
 
     def route(
-        self, path: str, methods: tuple[str, ...] = ("GET",), *, auth: bool = False
+        self,
+        path: str,
+        methods: tuple[str, ...] = ("GET",),
+        *,
+        auth: bool = False,
+        content_types: tuple[str, ...] = ("application/json",),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register a route whose function takes a `Call` and returns a model, JSON data or a Response."""
+        """Register a route whose function takes a `Call` and returns a model, JSON data or a Response.
+
+        `content_types`: the request bodies it takes (chalice answers any other with 415)."""
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             @functools.wraps(fn)
@@ -305,7 +327,7 @@ class Api:
                     log.error("storage unavailable: %s", outage)
                     return error_response(ServiceUnavailable(outage, retry_after=5, code=ErrorCode.STORAGE_UNAVAILABLE))
 
-            self.app.route(path, methods=list(methods))(view)
+            self.app.route(path, methods=list(methods), content_types=list(content_types))(view)
             return fn
 
         return register

@@ -46,6 +46,11 @@ token = json.loads(app.app(event("POST", "/auth/google", {"Content-Type": "appli
                                  json.dumps({"credential": sys.argv[2]})), None)["body"])["access_token"]
 statuses["user"] = app.app(event("GET", "/api/user", {"Authorization": "Bearer " + token}), None)["statusCode"]
 report["signed_in"] = loaded()
+made = app.app(event("POST", "/api/calendar", {"Authorization": "Bearer " + token}), None)
+feed = json.loads(made["body"])["url"].rsplit("/", 1)[1]
+feed_event = rest_v1_event("GET", "/calendar/{feed}", style="literal", params={"feed": feed}, stage="api")
+statuses["feed"] = app.app(feed_event, None)["statusCode"]
+report["feed"] = loaded()
 print(json.dumps({"statuses": statuses, "modules": report}))
 """
 
@@ -105,10 +110,11 @@ def _run_child(issuer: GoogleIssuer) -> dict:  # type: ignore[type-arg]
 
 def test_every_module_the_function_loads_is_packaged(issuer: GoogleIssuer) -> None:
     result = _run_child(issuer)
-    assert result["statuses"] == {"health": 200, "anonymous_user": 401, "preflight": 204, "user": 200}
+    assert result["statuses"] == {"health": 200, "anonymous_user": 401, "preflight": 204, "user": 200, "feed": 200}
     providers = metadata.packages_distributions()
     allowed = _requirement_closure() | {"chalice", "boto3", "botocore"}
-    for top, where in result["modules"]["signed_in"].items():
+    assert "icalendar" not in result["modules"]["signed_in"] and "icalendar" in result["modules"]["feed"]
+    for top, where in result["modules"]["feed"].items():  # everything loaded by then, the feed's icalendar too
         if top in ("app", "chalicelib") or where is None or "site-packages" not in where:
             continue
         dists = {d.lower().replace("_", "-") for d in providers.get(top, [])}

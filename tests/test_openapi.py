@@ -122,6 +122,10 @@ def test_the_bearer_scheme_guards_exactly_the_routes_that_answer_401_without_a_t
         ("/api/applications/{app_id}/interviews/{interview_id}", "patch"),
         ("/api/applications/{app_id}/interviews/{interview_id}", "delete"),
         ("/api/interviews", "get"),
+        ("/api/export", "get"),
+        ("/api/import", "post"),
+        ("/api/calendar", "post"),
+        ("/api/calendar", "delete"),
     }
 
 

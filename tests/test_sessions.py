@@ -40,7 +40,7 @@ def call(client: Client, method: str, path: str, token: str | None, payload: Any
         all_headers["Authorization"] = f"Bearer {token}"
     kwargs: dict[str, Any] = {"headers": all_headers}
     if payload is not None:
-        all_headers["Content-Type"] = "application/json"
+        all_headers["Content-Type"] = "text/csv" if isinstance(payload, bytes) else "application/json"
         kwargs["body"] = payload if isinstance(payload, str | bytes) else json.dumps(payload)
     return getattr(client.http, method.lower())(path, **kwargs)
 
@@ -67,6 +67,10 @@ AUTHENTICATED = [
     ("PATCH", f"/api/applications/{ID}/interviews/{ID}", {"notes": "x"}),
     ("DELETE", f"/api/applications/{ID}/interviews/{ID}", None),
     ("GET", "/api/interviews", None),
+    ("GET", "/api/export", None),
+    ("POST", "/api/import", b"company,role\nAcme,Engineer\n"),
+    ("POST", "/api/calendar", None),
+    ("DELETE", "/api/calendar", None),
 ]
 
 

@@ -95,4 +95,4 @@ def test_requirements_use_ranges_not_pins() -> None:
             assert "==" not in spec, f"{name}: {spec}"
     runtime = [line.split("#", 1)[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
     names = {re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower() for spec in runtime if spec}
-    assert names == {"pydantic", "google-auth", "requests", "pyjwt", "tzdata"}
+    assert names == {"pydantic", "google-auth", "requests", "pyjwt", "tzdata", "icalendar"}

@@ -13,7 +13,15 @@ import pytest
 
 from chalicelib.ids import new_id
 from chalicelib.models import Application, Status, StatusChange, UserOut
-from chalicelib.store.base import ApplicationNotFound, ListFilter, Store, UserNotFound, VersionConflict
+from chalicelib.store.base import (
+    ApplicationNotFound,
+    ListFilter,
+    Session,
+    SessionEnded,
+    Store,
+    UserNotFound,
+    VersionConflict,
+)
 from chalicelib.store.sqlite import SqliteStore
 from tests.store_oracle import matches
 
@@ -361,3 +369,44 @@ def test_concurrent_hits_are_all_counted(store: Store) -> None:
     for t in threads:
         t.join(30)
     assert sorted(seen) == list(range(1, 41))  # every hit got its own number: none lost
+
+
+# ---- an import's writes, the calendar feed -------------------------------------------------------
+
+
+def test_add_applications_writes_every_one_in_transactions_of_99(store: Store) -> None:
+    ada = store.sign_in(user(), NOW, sessions_after="0")
+    apps = [application(company=f"Co {n}", notes="x" * 500) for n in range(250)]  # three transactions on DynamoDB
+    store.add_applications(ada.id, apps)
+    stored = store.all_applications(ada.id)
+    assert sorted(stored, key=lambda a: a.id) == apps
+
+
+def test_add_applications_checks_the_user_and_session_and_writes_nothing_then(store: Store) -> None:
+    ada = store.sign_in(user(), NOW, sessions_after="0")
+    session = Session(ada.id, new_id(_clock[0]))
+    store.update_sessions(ada.id, session, lambda s: s.end_all(new_id(_clock[0] + 10)))
+    with pytest.raises(SessionEnded):
+        store.add_applications(ada.id, [application()], session)
+    assert store.all_applications(ada.id) == []
+    with pytest.raises(UserNotFound):
+        store.add_applications("sub-nobody", [application()])
+    with pytest.raises(UserNotFound):
+        store.add_applications("sub-nobody", [])
+
+
+def test_a_feed_is_found_by_its_hash_until_replaced_deleted_or_the_account_gone(store: Store) -> None:
+    ada, bob = store.sign_in(user("ada"), NOW), store.sign_in(user("bob"), NOW)
+    assert store.feed_owner("a" * 64) is None
+    store.set_feed(ada.id, "a" * 64)
+    store.set_feed(bob.id, "b" * 64)
+    assert (store.feed_owner("a" * 64), store.feed_owner("b" * 64)) == (ada.id, bob.id)
+    store.set_feed(ada.id, "c" * 64)
+    assert (store.feed_owner("a" * 64), store.feed_owner("c" * 64)) == (None, ada.id)
+    store.set_feed(ada.id, None)
+    store.set_feed(ada.id, None)  # none: still fine
+    assert store.feed_owner("c" * 64) is None and store.feed_owner("b" * 64) == bob.id
+    store.delete_user(bob.id)
+    assert store.feed_owner("b" * 64) is None
+    with pytest.raises(UserNotFound):
+        store.set_feed(bob.id, "d" * 64)

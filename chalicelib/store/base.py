@@ -325,6 +325,28 @@ class Store(Protocol):
         starts_at then id, after the (starts_at, id) `after` when given; UserNotFound / SessionEnded."""
         ...
 
+    # -- data in: an import ----------------------------------------------------------------------
+
+    def add_applications(self, user_id: str, apps: Sequence[Application], session: Session | None = None) -> None:
+        """Store many new applications (version 1, no interviews), or UserNotFound / SessionEnded.
+
+        Each application is written whole or not at all; the profile (and session) is checked with
+        every write. An outage part way leaves the applications written so far (an import that is
+        run again skips them as duplicates).
+        """
+        ...
+
+    # -- the calendar feed: a secret URL, stored only as its hash ------------------------------------
+
+    def set_feed(self, user_id: str, feed_hash: str | None, session: Session | None = None) -> None:
+        """Make `feed_hash` the user's one calendar feed (None: no feed); the previous one stops
+        working in the same step. UserNotFound / SessionEnded."""
+        ...
+
+    def feed_owner(self, feed_hash: str) -> str | None:
+        """The id of the live user whose current feed has this hash, or None."""
+        ...
+
     def count_hit(self, key: str, window_start: int, expires_at: int) -> int:
         """Add one to the counter of `key` in the window starting at `window_start` (epoch seconds);
         return the new count. Counters are gone some time after `expires_at` (epoch seconds).

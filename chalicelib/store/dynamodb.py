@@ -2,6 +2,7 @@
 
 Items, all under PK = "USER#<user id>":
   SK = "PROFILE"       the profile's fields, plus `deleting` while a deletion is under way
+                       and `feed_hash` (the calendar feed's, see FEED# below),
                        and what ends sessions: `sessions_after` (the cut-off token id), `revoked` (a map of
                        signed-out token ids to their expiry) and `sessions_v` (their version)
   SK = "APP#<app id>"  `doc` (the application as JSON) plus copies of what conditions and filters
@@ -19,6 +20,10 @@ Items, all under PK = "USER#<user id>":
                        by time and the agenda of [from, to) is one Query: SK BETWEEN
                        "AGENDA#<from>" AND "AGENDA#<to>" (a key at exactly <to> sorts after
                        "AGENDA#<to>", so it is left out)
+
+And one item per calendar feed, in its own partition so a feed is found without knowing the user:
+  PK = "FEED#<sha256 of the secret>", SK = "FEED"   `user_id`; valid only while the user's profile
+                       has the same `feed_hash` (set and rotated in one transaction with it)
 
 Application ids are ULIDs, so "APP#" keys sort by creation and a descending Query is newest first.
 "AGENDA#" < "APP#" < "IDEM#" < "IV#" < "PROFILE": statistics read SK BETWEEN "APP#" AND "PROFILE",
@@ -81,6 +86,11 @@ APP = "APP#"
 IDEM = "IDEM#"
 IV = "IV#"
 AGENDA = "AGENDA#"
+FEED = "FEED#"
+# An import's transactions: at most this many applications (plus the profile check) and about this
+# many bytes each (DynamoDB allows 100 actions and 4 MB).
+_IMPORT_CHUNK = 99
+_IMPORT_CHUNK_BYTES = 3_000_000
 # DynamoDB's limit on the actions of one transaction.
 _TRANSACTION_MAX = 100
 _BATCH_WRITE_MAX = 25
@@ -160,6 +170,10 @@ def _app_item(key: Item, app: Application) -> Item:
     if app.next_follow_up_on is not None:
         item["next_follow_up_on"] = _s(app.next_follow_up_on.isoformat())
     return item
+
+
+def _feed_key(feed_hash: str) -> Item:
+    return {"PK": _s(f"{FEED}{feed_hash}"), "SK": _s("FEED")}
 
 
 def _agenda_sk(interview: tuple[str, str]) -> str:
@@ -418,18 +432,27 @@ class DynamoStore:
         self._purge(user_id)
 
     def _purge(self, user_id: str) -> None:
-        """Delete every item of the user, then the profile if it is still the one marked for deletion."""
+        """Delete every item of the user, the calendar feed's pointer, then the profile if it is still
+        the one marked for deletion."""
         everything = self._items(
             {
                 "TableName": self.table_name,
                 "KeyConditionExpression": "PK = :pk",
                 "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}")},
-                "ProjectionExpression": "PK, SK",
+                "ProjectionExpression": "PK, SK, feed_hash",
                 "ConsistentRead": True,
             }
         )
-        keys = (key for key in everything if key["SK"]["S"] != PROFILE)
-        for chunk in itertools.batched(keys, _BATCH_WRITE_MAX, strict=False):
+        feed: list[str] = []  # the profile's feed_hash, seen last ("PROFILE" sorts after the other keys)
+
+        def keys() -> Iterator[Item]:
+            for item in everything:
+                if item["SK"]["S"] == PROFILE:
+                    feed.extend([item["feed_hash"]["S"]] if "feed_hash" in item else [])
+                else:
+                    yield {"PK": item["PK"], "SK": item["SK"]}
+
+        for chunk in itertools.batched(keys(), _BATCH_WRITE_MAX, strict=False):
             requests: Sequence[WriteRequestTypeDef] = [{"DeleteRequest": {"Key": key}} for key in chunk]
             for attempt in range(_ATTEMPTS):
                 out = self.client.batch_write_item(RequestItems={self.table_name: requests})
@@ -439,6 +462,8 @@ class DynamoStore:
                 _pause(attempt)
             else:
                 raise RuntimeError(f"DynamoDB kept items of {user_id} unprocessed; the next sign-in resumes")
+        for feed_hash in feed:
+            self.client.delete_item(TableName=self.table_name, Key=_feed_key(feed_hash))
         try:
             self.client.delete_item(
                 TableName=self.table_name,
@@ -698,6 +723,94 @@ class DynamoStore:
         )
         _checked_profile(next((item for item in items if item["SK"]["S"] == PROFILE), None), user_id, session)
         return [_application(item) for item in items if item["SK"]["S"].startswith(APP)]
+
+    # -- data in: an import ------------------------------------------------------------------------
+
+    def add_applications(self, user_id: str, apps: Sequence[Application], session: Session | None = None) -> None:
+        """Transactions of up to 99 applications plus the profile's check: each application is one
+        item, so none is ever half written, and none is written once the account is being deleted."""
+        if not apps:
+            self._require_user(user_id, session)
+            return
+        chunks: list[list[TransactWriteItemTypeDef]] = []
+        size = 0
+        for app in apps:
+            item = _app_item(self._key(user_id, APP + app.id), app)
+            doc_size = len(item["doc"]["S"]) * 2  # a bound on its bytes in the request (its copies too)
+            if not chunks or len(chunks[-1]) >= _IMPORT_CHUNK or size + doc_size > _IMPORT_CHUNK_BYTES:
+                chunks.append([])
+                size = 0
+            put: TransactWriteItemTypeDef = {
+                "Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}
+            }
+            chunks[-1].append(put)
+            size += doc_size
+
+        def write(chunk: list[TransactWriteItemTypeDef]) -> None:
+            failed = self._transact([{"ConditionCheck": self._live_profile(user_id, session)}, *chunk])
+            if failed is not None:
+                if failed[0] is not None:
+                    _checked_profile(failed[0], user_id, session)
+                    raise UserNotFound(user_id)
+                raise RuntimeError("an imported application's id is already taken")  # ids are random: a bug
+
+        # One after another: each checks the profile item, and transactions on the same item at once
+        # would cancel each other (TransactionConflict).
+        for chunk in chunks:
+            write(chunk)
+
+    # -- the calendar feed -------------------------------------------------------------------------
+
+    def set_feed(self, user_id: str, feed_hash: str | None, session: Session | None = None) -> None:
+        for attempt in range(_ATTEMPTS):
+            profile = _checked_profile(self._profile(user_id), user_id, session)
+            old = profile.get("feed_hash", {}).get("S")
+            check = self._live_profile(user_id, session)
+            values: Item = {**check.get("ExpressionAttributeValues", {})}  # type: ignore[dict-item]
+            condition = check["ConditionExpression"]
+            if old is None:
+                condition += " AND attribute_not_exists(feed_hash)"
+            else:
+                condition += " AND feed_hash = :old"
+                values[":old"] = _s(old)
+            if feed_hash is None:
+                update = "REMOVE feed_hash"
+            else:
+                update = "SET feed_hash = :new"
+                values[":new"] = _s(feed_hash)
+            profile_update: dict[str, Any] = {
+                "TableName": self.table_name,
+                "Key": check["Key"],
+                "UpdateExpression": update,
+                "ConditionExpression": condition,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+            if values:
+                profile_update["ExpressionAttributeValues"] = values
+            if "ExpressionAttributeNames" in check:
+                profile_update["ExpressionAttributeNames"] = check["ExpressionAttributeNames"]
+            actions: list[TransactWriteItemTypeDef] = [{"Update": profile_update}]  # type: ignore[typeddict-item]
+            if old is not None and old != feed_hash:
+                actions.append({"Delete": {"TableName": self.table_name, "Key": _feed_key(old)}})
+            if feed_hash is not None and feed_hash != old:
+                item: Item = {**_feed_key(feed_hash), "user_id": _s(user_id)}
+                actions.append({"Put": {"TableName": self.table_name, "Item": item}})
+            failed = self._transact(actions)
+            if failed is None:
+                return
+            _checked_profile(failed[0], user_id, session)  # gone or signed out: say so
+            _pause(attempt)  # another rotation came first: read again
+        raise RuntimeError(f"the calendar feed of {user_id} keeps changing")
+
+    def feed_owner(self, feed_hash: str) -> str | None:
+        out = self.client.get_item(TableName=self.table_name, Key=_feed_key(feed_hash), ConsistentRead=True)
+        user_id = out.get("Item", {}).get("user_id", {}).get("S")
+        if user_id is None:
+            return None
+        profile = self._profile(user_id)
+        if not profile or "deleting" in profile or profile.get("feed_hash", {}).get("S") != feed_hash:
+            return None  # a pointer left by an interrupted rotation or deletion: not the current feed
+        return user_id
 
     # -- the person's settings and statistics ---------------------------------------------------
 

@@ -85,6 +85,10 @@ CREATE TABLE IF NOT EXISTS idempotency (
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (user_id, key_hash)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feeds (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    hash TEXT NOT NULL UNIQUE
+) WITHOUT ROWID;
 """
 # Schema versions (PRAGMA user_version): 1 added the users' session columns; 2 the users' timezone
 # and the applications' contacts_lc (and the interviews table). A file made before gets the columns
@@ -345,6 +349,28 @@ class SqliteStore:
         rows = conn.execute(sql, (*params, limit + 1)).fetchall()
         items = [Application.stored(r["doc"]) for r in rows[:limit]]
         return Page(items=items, has_more=len(rows) > limit)
+
+    def add_applications(self, user_id: str, apps: Sequence[Application], session: Session | None = None) -> None:
+        if not apps:
+            self._require_user(self._connection(), user_id, session)
+            return
+        rows = [_columns(user_id, app) for app in apps]
+        names = ", ".join(rows[0])
+        marks = ", ".join(f":{name}" for name in rows[0])
+        with self._transaction() as conn:  # one transaction: all of them or none
+            self._require_user(conn, user_id, session)
+            conn.executemany(f"INSERT INTO applications ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+    def set_feed(self, user_id: str, feed_hash: str | None, session: Session | None = None) -> None:
+        with self._transaction() as conn:
+            self._require_user(conn, user_id, session)
+            conn.execute("DELETE FROM feeds WHERE user_id = ?", (user_id,))
+            if feed_hash is not None:
+                conn.execute("INSERT INTO feeds (user_id, hash) VALUES (?, ?)", (user_id, feed_hash))
+
+    def feed_owner(self, feed_hash: str) -> str | None:
+        row = self._connection().execute("SELECT user_id FROM feeds WHERE hash = ?", (feed_hash,)).fetchone()
+        return None if row is None else str(row["user_id"])
 
     def count_hit(self, key: str, window_start: int, expires_at: int) -> int:
         with self._transaction() as conn:
