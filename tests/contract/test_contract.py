@@ -114,6 +114,8 @@ def python_client(document_file: Path, tmp_path_factory: pytest.TempPathFactory)
             str(root / PACKAGE),
             "--meta",
             "none",
+            "--config",
+            str(HERE / "python-client.yaml"),
         ],
         cwd=root,
         env=env,
