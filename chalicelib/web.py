@@ -31,7 +31,7 @@ from typing import Any
 from chalice.app import Chalice, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import inputs, settings, tracker
+from chalicelib import inputs, reminders, settings, tracker
 from chalicelib.auth import authenticate
 from chalicelib.clock import Now
 from chalicelib.cors import add_vary_origin
@@ -181,6 +181,7 @@ _BODIES = {
     "InterviewData": "an interview",
     "InterviewPatch": "an interview",
     "UserPatch": "the user settings",
+    "RemindersPatch": "the reminder settings",
 }
 
 
@@ -224,6 +225,9 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
         "This application already has 50 interviews, the most it may have; delete one first.", field="interviews"
     ),
     tracker.BadWindow: lambda exc: BadRequest(str(exc), field="to"),
+    reminders.BadUnsubscribeLink: lambda _: NotFound(
+        "This unsubscribe link is not valid (or its account was deleted).", field="token"
+    ),
     tracker.Busy: lambda _: Conflict(
         "The application is being changed by other requests right now; try again.", field="id"
     ),
@@ -279,7 +283,12 @@ class Api:
         self.app.middleware("http")(self._cors)
 
     def route(
-        self, path: str, methods: tuple[str, ...] = ("GET",), *, auth: bool = False
+        self,
+        path: str,
+        methods: tuple[str, ...] = ("GET",),
+        *,
+        auth: bool = False,
+        content_types: tuple[str, ...] = ("application/json",),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a route whose function takes a `Call` and returns a model, JSON data or a Response."""
 
@@ -300,7 +309,7 @@ class Api:
                     log.error("storage unavailable: %s", outage)
                     return error_response(ServiceUnavailable(outage, retry_after=5, code="storage_unavailable"))
 
-            self.app.route(path, methods=list(methods))(view)
+            self.app.route(path, methods=list(methods), content_types=list(content_types))(view)
             return fn
 
         return register
