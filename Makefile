@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PORT    ?= 8000
 
-.PHONY: run test lint typecheck pytest wheelhouse package deploy bench clean
+.PHONY: run reminders test lint typecheck pytest wheelhouse package deploy bench clean
 
 $(PY):
 	"$$(scripts/python313.sh)" -m venv $(VENV)
@@ -20,6 +20,11 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 ## local Google stand-in on http://127.0.0.1:8765 (GET /token?email=... hands out credentials)
 run: $(STAMP)
 	PORT=$(PORT) scripts/run-local.sh
+
+## reminders: one reminder pass now on the dev stage (SQLite, MAILER=outbox): each e-mail becomes an
+## .eml file in .data/outbox/; REMINDERS_ARGS="--at 2026-12-02T08:00:00+01:00" runs it as of that instant
+reminders: $(STAMP)
+	$(PY) -m chalicelib.reminders $(REMINDERS_ARGS)
 
 ## test: install, then lint, type-check and run every test
 test: lint typecheck pytest
