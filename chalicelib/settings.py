@@ -138,6 +138,8 @@ class Settings(BaseModel):
         ]
         if self.is_production and missing:
             return f"reminders need {', '.join(missing)} on a production stage"
+        if self.is_production and self.reminders_from_email and is_placeholder(self.reminders_from_email):
+            return "REMINDERS_FROM_EMAIL is still the placeholder; set your verified SES identity"
         return None
 
     @property

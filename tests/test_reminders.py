@@ -388,8 +388,12 @@ def test_make_reminders_runs_one_pass_on_the_dev_stage_into_the_outbox(tmp_path:
 def test_the_hourly_schedule_is_registered_on_the_app() -> None:
     import app as app_module
 
+    from chalice.app import ScheduledEventConfig
+
     [source] = [s for s in app_module.app.event_sources if s.name == "send_reminders"]
-    assert source.schedule_expression.to_string() == "rate(1 hour)"
+    assert isinstance(source, ScheduledEventConfig)
+    expression = source.schedule_expression
+    assert not isinstance(expression, str) and expression.to_string() == "rate(1 hour)"
 
 
 # ---- the API: settings and one-click unsubscribe -------------------------------------------------
@@ -405,7 +409,7 @@ def _patch(client: Client, token: str, payload: Any) -> Any:
         "PATCH",
         "/api/user",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Origin": ALLOWED},
-        body=json.dumps(payload),
+        body=json.dumps(payload).encode(),
     )
 
 
@@ -482,3 +486,35 @@ def test_the_unsubscribe_link_of_a_deleted_account_is_404(client: Client, issuer
     path = f"/reminders/unsubscribe/{reminders.unsubscribe_token(DEV_SECRET, uid)}"
     assert client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 404
     assert client.http.get(path).status_code == 404
+
+
+# ---- production: the sender, its IAM, and what a pass needs --------------------------------------
+
+
+def test_the_function_may_send_from_the_prod_sender_identity_only() -> None:
+    from tests.conftest import stage_variables
+
+    sender = stage_variables("prod")["REMINDERS_FROM_EMAIL"]
+    policy = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
+    [ses] = [s for s in policy["Statement"] if any(a.startswith("ses:") for a in s["Action"])]
+    assert ses["Action"] == ["ses:SendEmail"]
+    domain = sender.rsplit("@", 1)[1]
+    assert ses["Resource"] == [f"arn:aws:ses:*:*:identity/{sender}", f"arn:aws:ses:*:*:identity/{domain}"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({}, "reminders need PUBLIC_API_URL on a production stage"),
+        ({"PUBLIC_API_URL": "https://api.example/prod"}, "REMINDERS_FROM_EMAIL is still the placeholder"),
+    ],
+)
+def test_a_production_pass_without_its_settings_sends_nothing_and_says_why(
+    stage_env: Any, caplog: pytest.LogCaptureFixture, overrides: dict[str, str], problem: str
+) -> None:
+    from tests.conftest import PROD_CLIENT_ID, PROD_SECRET
+
+    stage_env("prod", GOOGLE_CLIENT_ID=PROD_CLIENT_ID, JWT_SECRET_KEY=PROD_SECRET, **overrides)
+    with caplog.at_level("ERROR"):
+        assert reminders.scheduled_pass(NOW) is None
+    assert problem in caplog.text
