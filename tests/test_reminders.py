@@ -386,9 +386,9 @@ def test_make_reminders_runs_one_pass_on_the_dev_stage_into_the_outbox(tmp_path:
 
 
 def test_the_hourly_schedule_is_registered_on_the_app() -> None:
-    import app as app_module
-
     from chalice.app import ScheduledEventConfig
+
+    import app as app_module
 
     [source] = [s for s in app_module.app.event_sources if s.name == "send_reminders"]
     assert isinstance(source, ScheduledEventConfig)
