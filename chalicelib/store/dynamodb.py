@@ -427,11 +427,12 @@ class DynamoStore:
             "ConditionExpression": "attribute_exists(PK)" + extra,
             "ExpressionAttributeValues": {":true": {"BOOL": True}, **values},
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            "ReturnValues": "ALL_NEW",
         }
         if names:
             update["ExpressionAttributeNames"] = names
         try:
-            _retry_conflicts(lambda: self.client.update_item(**update))
+            marked = _retry_conflicts(lambda: self.client.update_item(**update))
         except ClientError as err:
             if not _condition_failed(err):
                 raise
@@ -439,10 +440,12 @@ class DynamoStore:
             if not old:
                 raise UserNotFound(user_id) from None
             raise SessionEnded(user_id) from None
-        self._purge(user_id)
+        self._purge(user_id, _listed_at(marked.get("Attributes", {})))
 
-    def _purge(self, user_id: str) -> None:
-        """Delete every item of the user, then the profile if it is still the one marked for deletion."""
+    def _purge(self, user_id: str, listed_at: int | None = None) -> None:
+        """Delete every item of the user (and their reminder list entry at `listed_at`), then the
+        profile if it is still the one marked for deletion. An entry left on a list (an interrupted
+        deletion, a retry entry) is dropped by the reminder pass that finds no user."""
         everything = self._items(
             {
                 "TableName": self.table_name,
@@ -453,10 +456,6 @@ class DynamoStore:
             }
         )
         keys = (key for key in everything if key["SK"]["S"] != PROFILE)
-        profile = self._profile(user_id)
-        listed = _listed_at(profile) if profile else None
-        if listed is not None:  # off the reminder list (a retry entry is dropped by the pass that finds it)
-            self.client.delete_item(TableName=self.table_name, Key=_list_key(listed, user_id))
         for chunk in itertools.batched(keys, _BATCH_WRITE_MAX, strict=False):
             requests: Sequence[WriteRequestTypeDef] = [{"DeleteRequest": {"Key": key}} for key in chunk]
             for attempt in range(_ATTEMPTS):
@@ -467,6 +466,8 @@ class DynamoStore:
                 _pause(attempt)
             else:
                 raise RuntimeError(f"DynamoDB kept items of {user_id} unprocessed; the next sign-in resumes")
+        if listed_at is not None:
+            self.client.delete_item(TableName=self.table_name, Key=_list_key(listed_at, user_id))
         try:
             self.client.delete_item(
                 TableName=self.table_name,
