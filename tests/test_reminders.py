@@ -518,3 +518,29 @@ def test_a_production_pass_without_its_settings_sends_nothing_and_says_why(
     with caplog.at_level("ERROR"):
         assert reminders.scheduled_pass(NOW) is None
     assert problem in caplog.text
+
+
+def test_the_scheduled_handler_of_a_dev_stage_inside_lambda_refuses_and_says_why(
+    stage_env: Any, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """Plain `chalice deploy` puts the dev stage's send_reminders online too: it must send nothing."""
+    import app as app_module
+    from tests.conftest import LambdaContext
+
+    outbox = tmp_path / "outbox"
+    stage_env("dev", AWS_LAMBDA_FUNCTION_NAME="job-hunt-tracker-api-dev-send_reminders", OUTBOX_DIR=str(outbox))
+    event = {
+        "version": "0",
+        "id": "e1",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-12-02T07:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/job-hunt-tracker-api-dev-send_reminders-event"],
+        "detail": {},
+    }
+    with caplog.at_level("ERROR"):
+        app_module.send_reminders(event, LambdaContext())
+    assert "reminder pass not run: the dev stage is for `chalice local`" in caplog.text
+    assert not outbox.exists()
