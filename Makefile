@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 PORT    ?= 8000
 
-.PHONY: run demo test lint typecheck pytest wheelhouse package deploy bench clean
+.PHONY: run demo reminders test lint typecheck pytest wheelhouse package deploy bench clean
 
 $(PY):
 	"$$(scripts/python313.sh)" -m venv $(VENV)
@@ -25,6 +25,11 @@ run: $(STAMP)
 ## with a realistic job search through the API; prints the access token (API=... for another URL)
 demo: $(STAMP)
 	$(PY) -m local_google demo --api $${API:-http://localhost:$(PORT)}
+
+## reminders: one reminder pass now on the dev stage (SQLite, MAILER=outbox): each e-mail becomes an
+## .eml file in .data/outbox/; REMINDERS_ARGS="--at 2026-12-02T08:00:00+01:00" runs it as of that instant
+reminders: $(STAMP)
+	$(PY) -m chalicelib.reminders $(REMINDERS_ARGS)
 
 ## test: install, then lint, type-check and run every test
 test: lint typecheck pytest

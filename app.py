@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import __version__, calendar_feed, inputs, tracker, transfer
+from chalice.app import Rate
+
+from chalicelib import __version__, calendar_feed, inputs, reminders, tracker, transfer
 from chalicelib.auth import sign_in_with_google
 from chalicelib.errors import NotFound
 from chalicelib.models import (
@@ -80,7 +82,7 @@ def read_user(call: Call) -> Any:
 @api.route("/api/user", ("PATCH",), auth=True)
 def update_user(call: Call) -> Any:
     patch = UserPatch.model_validate(inputs.json_object(call.json_body(), "user settings"))
-    return tracker.set_timezone(call.store, call.session, patch)
+    return tracker.update_settings(call.store, call.session, patch, call.now)
 
 
 @api.route("/api/user", ("DELETE",), auth=True)
@@ -239,6 +241,36 @@ def read_calendar_feed(call: Call, feed: str) -> Response:
     return Response(
         body=found.body.decode(), status_code=200, headers={"Content-Type": "text/calendar; charset=utf-8", **headers}
     )
+
+
+# One-click unsubscribe (RFC 8058): the link in each reminder's List-Unsubscribe header. No bearer
+# token: the signed per-person token in the path is the authority. Mail providers POST it
+# form-encoded ("List-Unsubscribe=One-Click"); a person who opens it gets a page whose button POSTs.
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain")
+_PAGE_HEADERS: dict[str, str | list[str]] = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@api.route("/reminders/unsubscribe/{token}")
+def unsubscribe_page(call: Call, token: str) -> Response:
+    reminders.unsubscribe(call.store, call.secret, token, call.now, check_only=True)
+    return Response(body=reminders.UNSUBSCRIBE_PAGE.format(body=reminders.ASK), status_code=200, headers=_PAGE_HEADERS)
+
+
+@api.route("/reminders/unsubscribe/{token}", ("POST",), content_types=_FORMS)
+def unsubscribe(call: Call, token: str) -> Response:
+    reminders.unsubscribe(call.store, call.secret, token, call.now)
+    return Response(body=reminders.UNSUBSCRIBE_PAGE.format(body=reminders.DONE), status_code=200, headers=_PAGE_HEADERS)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="send_reminders")
+def send_reminders(event: Any) -> None:
+    """Hourly: e-mail everyone whose reminder hour it is (chalicelib/reminders.py)."""
+    reminders.scheduled_pass()
 
 
 @api.route("/docs")

@@ -43,12 +43,22 @@ class AuthResponse(BaseModel):
     user: UserOut
 
 
+class Reminders(BaseModel):
+    """The person's reminder e-mails: off until they opt in; `hour` is in their time zone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: bool = False
+    hour: int = 8
+
+
 class UserRecord(UserOut):
     """A stored profile: what Google told us at the last sign-in, and when."""
 
     created_at: Timestamp
     last_login_at: Timestamp
     timezone: str = "UTC"  # an IANA name the person chose (PATCH /api/user); their "today"
+    reminders: Reminders = Field(default_factory=Reminders)
 
 
 class Status(StrEnum):
@@ -408,12 +418,39 @@ def _iana_zone(value: Any) -> Any:
 TimeZoneName = Annotated[str, AfterValidator(_iana_zone)]
 
 
+class RemindersPatch(BaseModel):
+    """The reminder settings sent: only those given change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[bool, Field(strict=True)] | None = None
+    hour: Annotated[int, Field(strict=True, ge=0, le=23)] | None = None
+
+    @model_validator(mode="after")
+    def _not_null(self) -> RemindersPatch:
+        for name in ("email", "hour"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"reminders.{name} cannot be null")
+        return self
+
+
 class UserPatch(BaseModel):
-    """PATCH /api/user: the settings a person may change."""
+    """PATCH /api/user: the settings a person may change (at least one of them)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    timezone: TimeZoneName
+    timezone: TimeZoneName | None = None
+    reminders: RemindersPatch | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UserPatch:
+        if "timezone" in self.model_fields_set and self.timezone is None:
+            raise ValueError("timezone cannot be null")
+        if "reminders" in self.model_fields_set and self.reminders is None:
+            raise ValueError("reminders cannot be null")
+        if not self.model_fields_set:
+            raise ValueError('body must set timezone or reminders, e.g. {"reminders": {"email": true, "hour": 8}}')
+        return self
 
 
 # ---- interviews ---------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "one is a 404.",
         "schema": {"type": "string"},
     },
+    "token": {
+        "description": "The signed per-person token of a reminder e-mail's unsubscribe link. A bad or forged "
+        "token, or one whose account was deleted, is a 404.",
+        "schema": {"type": "string", "maxLength": 400},
+    },
     "interview_id": {
         "description": "The interview's id (a ULID). One of another application, like a missing one, is a 404.",
         "schema": {"type": "string", "pattern": ids.ID_PATTERN.pattern},
@@ -267,16 +272,20 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/user"): Op("The signed-in user's profile", "user", response=models.UserRecord),
     ("PATCH", "/api/user"): Op(
-        "Change the user's settings: the time zone",
+        "Change the user's settings: the time zone, the reminder e-mails",
         "user",
         response=models.UserRecord,
         request=models.UserPatch,
         errors={
             400: "The body is empty, not JSON or not an object.",
-            422: "`timezone` is missing or not an IANA time zone name, or a field is unknown.",
+            422: "Neither `timezone` nor `reminders` is sent, `timezone` is not an IANA time zone name, "
+            "`reminders.hour` is not 0-23, `reminders.email` not a boolean, or a field is unknown.",
         },
         description="`timezone` (an IANA name such as `Europe/Berlin`; `UTC` until set) decides the person's "
-        "today: `follow_up_due`, the statistics' day windows and weeks, and the agenda's date bounds.",
+        "today: `follow_up_due`, the statistics' day windows and weeks, and the agenda's date bounds. "
+        "`reminders` (`email`: off until the person opts in; `hour`: 0-23 in their time zone, 8 by default): "
+        "at most one e-mail a day at that hour with the follow-ups due, the interviews of the next 24 h and "
+        "the applications with no answer in three weeks; nothing due, no e-mail. Fields not sent stay.",
     ),
     ("DELETE", "/api/user"): Op(
         "Delete the account and all its applications",
@@ -362,6 +371,24 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         },
         description="For calendar apps (no Authorization header): a VEVENT per interview and an all-day VEVENT "
         "per `next_follow_up_on`, with stable UIDs.",
+    ),
+    ("GET", "/reminders/unsubscribe/{token}"): Op(
+        "The unsubscribe page of a reminder e-mail: a button that stops them",
+        "user",
+        auth=False,
+        errors={404: "The token is bad or forged, or its account was deleted."},
+        media_types=("text/html",),
+        description="The link of each reminder's `List-Unsubscribe` header, opened in a browser. No bearer token: "
+        "the signed token in the path is the authority. Changes nothing; its button POSTs to the same URL.",
+    ),
+    ("POST", "/reminders/unsubscribe/{token}"): Op(
+        "One-click unsubscribe (RFC 8058): turn the person's reminder e-mails off",
+        "user",
+        auth=False,
+        errors={404: "The token is bad or forged, or its account was deleted."},
+        media_types=("text/html",),
+        description="What mail providers POST (`List-Unsubscribe=One-Click`, form-encoded) for the "
+        "`List-Unsubscribe-Post` header; any body is accepted and ignored. Idempotent: reminders stay off.",
     ),
     ("GET", "/api/applications"): Op(
         "List applications, newest first",

@@ -104,11 +104,43 @@ class Settings(BaseModel):
     dynamodb_table: str | None = Field(None, alias="DYNAMODB_TABLE", pattern=r"^[A-Za-z0-9_.-]{3,255}$")
     dynamodb_endpoint_url: str | None = Field(None, alias="DYNAMODB_ENDPOINT_URL", pattern=r"^https?://[^\s/]+(/.*)?$")
     serve_docs: bool | None = Field(None, alias="SERVE_DOCS")
+    mailer: Literal["ses", "outbox"] | None = Field(None, alias="MAILER")
+    outbox_dir: str = Field(".data/outbox", alias="OUTBOX_DIR", min_length=1)
+    reminders_from_email: str | None = Field(
+        None, alias="REMINDERS_FROM_EMAIL", pattern=r"^[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$"
+    )
+    frontend_url: str | None = Field(None, alias="FRONTEND_URL", pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=500)
+    public_api_url: str | None = Field(
+        None, alias="PUBLIC_API_URL", pattern=r"^https?://[^\s/]+(/\S*)?$", max_length=500
+    )
 
     @property
     def docs_served(self) -> bool:
         """GET /docs: on unless set otherwise on development stages, off unless set on production."""
         return self.serve_docs if self.serve_docs is not None else not self.is_production
+
+    @property
+    def mailer_kind(self) -> Literal["ses", "outbox"]:
+        """SES on production stages; .eml files in OUTBOX_DIR unless chosen otherwise on development stages."""
+        return self.mailer or ("ses" if self.is_production else "outbox")
+
+    @property
+    def reminders_problem(self) -> str | None:
+        """Why a reminder pass cannot send on this stage (None when it can)."""
+        missing = [
+            name
+            for name, value in (
+                ("REMINDERS_FROM_EMAIL", self.reminders_from_email),
+                ("FRONTEND_URL", self.frontend_url),
+                ("PUBLIC_API_URL", self.public_api_url),
+            )
+            if value is None
+        ]
+        if self.is_production and missing:
+            return f"reminders need {', '.join(missing)} on a production stage"
+        if self.is_production and self.reminders_from_email and is_placeholder(self.reminders_from_email):
+            return "REMINDERS_FROM_EMAIL is still the placeholder; set your verified SES identity"
+        return None
 
     @property
     def is_production(self) -> bool:
@@ -173,6 +205,20 @@ class Settings(BaseModel):
         if problem:
             raise ValueError(problem)
         return value
+
+    @field_validator("mailer")
+    @classmethod
+    def _mailer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value == "outbox" and _production(info):
+            raise ValueError("outbox writes files inside one Lambda container; a production stage sends with ses")
+        return value
+
+    @field_validator("frontend_url", "public_api_url")
+    @classmethod
+    def _https(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and _production(info) and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL on a production stage (links in e-mails)")
+        return value.rstrip("/") if value else value
 
     @field_validator("store")
     @classmethod

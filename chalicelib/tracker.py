@@ -28,6 +28,7 @@ from chalicelib.models import (
     InterviewPatch,
     InterviewStats,
     Outcome,
+    Reminders,
     SourceStats,
     Status,
     StatusChange,
@@ -47,6 +48,7 @@ from chalicelib.store.base import (
     Page,
     Session,
     Sessions,
+    SettingsChange,
     Store,
     VersionConflict,
 )
@@ -113,11 +115,39 @@ def profile(store: Store, session: Session) -> UserRecord:
     return store.get_user(session.user_id, session)
 
 
-def set_timezone(store: Store, session: Session, patch: UserPatch) -> UserRecord:
-    return store.set_timezone(session.user_id, patch.timezone, session)
+def update_settings(store: Store, session: Session, patch: UserPatch, now: Now) -> UserRecord:
+    """PATCH /api/user: the time zone and reminder settings sent (the rest stays), and the person put
+    on (or taken off) the reminder list that goes with them, in one atomic write."""
+    sent = patch.reminders
+
+    def plan(current: UserRecord) -> SettingsChange:
+        return plan_settings(current, patch.timezone, sent.email if sent else None, sent.hour if sent else None, now)
+
+    return store.update_settings(session.user_id, plan, session)
 
 
-def _zone(name: str) -> dt.tzinfo:
+def plan_settings(
+    current: UserRecord, timezone: str | None, email: bool | None, hour: int | None, now: Now
+) -> SettingsChange:
+    """The settings after a change (what was not given stays), and the reminder list that goes with them."""
+    reminders = Reminders(
+        email=current.reminders.email if email is None else email,
+        hour=current.reminders.hour if hour is None else hour,
+    )
+    zone = timezone or current.timezone
+    return SettingsChange(zone, reminders, reminder_hour_utc(zone, reminders.hour, now) if reminders.email else None)
+
+
+def reminder_hour_utc(timezone: str, hour: int, now: Now) -> int:
+    """The UTC hour (0-23) whose reminder list holds a person reminded at local `hour` in `timezone`:
+    the UTC hour in which that local hour begins today, rounded up to a whole hour (08:00 in
+    Asia/Kolkata is 02:30 UTC: listed at 03). chalicelib/reminders.py says why."""
+    zone = zone_of(timezone)
+    begins = dt.datetime.combine(today(zone, now), dt.time(hour), zone).astimezone(dt.UTC)
+    return (begins.hour + (1 if begins.minute or begins.second else 0)) % 24
+
+
+def zone_of(name: str) -> dt.tzinfo:
     if name == "UTC":
         return dt.UTC  # the default: no time zone database needed
     from zoneinfo import ZoneInfo  # loaded by the routes that need a person's "today"
@@ -248,7 +278,7 @@ def list_applications(
     """A page of applications. With a follow-up filter and `now`, "due" means on or before the
     person's today in their time zone (one more read of the profile, only then)."""
     if flt.follow_up_due_by is not None and now is not None:
-        zone = _zone(store.get_user(session.user_id, session).timezone)
+        zone = zone_of(store.get_user(session.user_id, session).timezone)
         flt = replace(flt, follow_up_due_by=today(zone, now))
     return store.list_applications(session.user_id, flt, limit, after_id, session)
 
@@ -291,7 +321,7 @@ def _iso_week(day: dt.date) -> str:
 def stats(store: Store, session: Session, now: Now) -> FunnelStats:
     """The statistics of the README's "Statistics" section, from one pass over the user's data."""
     data = store.everything(session.user_id, session)
-    zone = _zone(data.profile.timezone)
+    zone = zone_of(data.profile.timezone)
     day = today(zone, now)
     apps = data.applications
     by_status = {s: 0 for s in Status}
@@ -457,7 +487,7 @@ def agenda(
     """Interviews starting in [start, end): by default from now for AGENDA_DAYS days; a date bound
     is midnight in the person's time zone (a date-time is taken as given)."""
     dated = any(isinstance(b, dt.date) and not isinstance(b, dt.datetime) for b in (start, end))
-    zone = _zone(store.get_user(session.user_id, session).timezone) if dated else None
+    zone = zone_of(store.get_user(session.user_id, session).timezone) if dated else None
     low = _instant(start, zone) if start is not None else dt.datetime.fromtimestamp(now.ms / 1000, dt.UTC)
     try:
         high = _instant(end, zone) if end is not None else low + dt.timedelta(days=AGENDA_DAYS)

@@ -31,7 +31,7 @@ from typing import Any
 from chalice.app import Chalice, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import inputs, settings, tracker, transfer
+from chalicelib import inputs, reminders, settings, tracker, transfer
 from chalicelib.auth import authenticate
 from chalicelib.calendar_feed import FeedNotFound
 from chalicelib.clock import Now
@@ -194,6 +194,7 @@ _BODIES = {
     "InterviewData": "an interview",
     "InterviewPatch": "an interview",
     "UserPatch": "the user settings",
+    "RemindersPatch": "the reminder settings",
 }
 
 
@@ -241,6 +242,9 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
         "This application already has 50 interviews, the most it may have; delete one first.", field="interviews"
     ),
     tracker.BadWindow: lambda exc: BadRequest(str(exc), field="to"),
+    reminders.BadUnsubscribeLink: lambda _: NotFound(
+        "This unsubscribe link is not valid (or its account was deleted).", field="token"
+    ),
     tracker.Busy: lambda _: Conflict(
         "The application is being changed by other requests right now; try again.", field="id"
     ),

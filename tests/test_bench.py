@@ -117,3 +117,15 @@ def test_an_earlier_run_prints_again(quick_run: tuple[dict[str, Any], str], tmp_
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == quick_run[1].strip().rsplit("\nresults: ", 1)[0].strip()
+
+
+def test_the_reminder_bench_reports_its_three_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import reminders as reminder_bench
+
+    assert reminder_bench.main(["--store", "sqlite", "--people", "3", "--apps", "2"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 0")]
+    assert [row.split(" | ")[:3] for row in rows] == [
+        ["| 08 UTC", "3", "3"],
+        ["| 08 UTC again", "3", "0"],
+        ["| 09 UTC", "0", "0"],
+    ]

@@ -58,6 +58,7 @@ def test_every_route_path_has_a_preflight_view() -> None:
         "/health",
         "/health/ready",
         "/openapi.json",
+        "/reminders/unsubscribe/{token}",
     ]
     for path in PATHS:
         assert "OPTIONS" in app_module.app.routes[path]

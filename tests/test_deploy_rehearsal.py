@@ -410,6 +410,29 @@ def test_the_function_is_configured_as_the_stage_says(rehearsal: Rehearsal, depl
     assert document == json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
 
 
+def test_make_deploy_creates_the_hourly_reminder_function_and_its_schedule(
+    rehearsal: Rehearsal, deployed: Deployed
+) -> None:
+    lam = rehearsal.client("lambda")
+    name = f"{PROD_FUNCTION}-send_reminders"
+    function = lam.get_function_configuration(FunctionName=name)
+    assert (function["Handler"], function["Timeout"]) == ("app.send_reminders", 300)
+    assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 1
+    events = rehearsal.client("events")
+    rules = events.list_rules()["Rules"]
+    matching = [r for r in rules if r["Name"] == f"{name}-event"]  # chalice's name for the rule
+    assert len(matching) == 1, [r["Name"] for r in rules]
+    rule = matching[0]
+    assert (rule["ScheduleExpression"], rule["State"]) == ("rate(1 hour)", "ENABLED")
+    targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert [t["Arn"] for t in targets] == [function["FunctionArn"]]
+    iam = rehearsal.client("iam")
+    role = function["Role"].rsplit("/", 1)[1]
+    (policy_name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy_name)["PolicyDocument"]
+    assert document == json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
+
+
 def test_every_method_including_options_reaches_the_function(rehearsal: Rehearsal, deployed: Deployed) -> None:
     apigw = rehearsal.client("apigateway")
     api = {"id": rehearsal.api_id()}

@@ -321,7 +321,7 @@ def send(
     if response.status_code >= 400:
         answer = json.loads(response.body)
         assert {"error", "message"} <= set(answer) and isinstance(answer["message"], str), answer
-    elif response.body and template.startswith("/docs"):  # the docs page and its files: HTML, JS, CSS
+    elif response.body and template.startswith(("/docs", "/reminders/unsubscribe")):  # HTML, JS, CSS pages
         assert response.headers["Content-Type"].startswith(("text/html", "text/javascript", "text/css"))
     elif response.body and response.headers["Content-Type"].startswith(("text/csv", "text/calendar")):
         assert template in ("/api/export", "/calendar/{feed}"), template  # the CSV export, the feed

@@ -91,7 +91,9 @@ def test_the_role_has_exactly_the_policy_file(template: dict[str, Any]) -> None:
     assert config["environment_variables"]["DYNAMODB_TABLE"] == DEFAULT_TABLE
     policy = json.loads((CHALICE_DIR / config["iam_policy_file"]).read_text())
     roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
-    assert [p["PolicyDocument"] for role in roles for p in role["Properties"]["Policies"]] == [policy]
+    # one role per function (the API's and the hourly send_reminders'), each with exactly the file
+    assert len(roles) == 2
+    assert [p["PolicyDocument"] for role in roles for p in role["Properties"]["Policies"]] == [policy, policy]
     for statement in policy["Statement"]:
         actions = statement["Action"]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
@@ -109,6 +111,10 @@ def test_the_role_has_exactly_the_policy_file(template: dict[str, Any]) -> None:
             assert statement["Condition"]["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"].endswith(
                 config["environment_variables"]["JWT_SECRET_SSM_PARAMETER"]
             )
+        elif actions == ["ses:SendEmail"]:  # reminder e-mails, from the stage's sender identity only
+            sender = config["environment_variables"]["REMINDERS_FROM_EMAIL"]
+            identities = (sender, sender.rsplit("@", 1)[1])
+            assert resources == [f"arn:aws:ses:*:*:identity/{identity}" for identity in identities]
         else:
             assert sorted(actions) == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
             assert resources == ["arn:aws:logs:*:*:*"]
@@ -242,9 +248,9 @@ def _translated(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> di
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     copy = json.loads(json.dumps(template))
-    copy["Resources"]["APIHandler"]["Properties"]["CodeUri"] = (
-        "s3://artifacts/deployment.zip"  # as `aws cloudformation package` rewrites it
-    )
+    for resource in copy["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":  # the API's and send_reminders
+            resource["Properties"]["CodeUri"] = "s3://artifacts/deployment.zip"  # as `aws cloudformation package` does
     return transform(copy, {}, NoManagedPolicies())  # type: ignore[no-any-return]
 
 

@@ -227,7 +227,7 @@ def test_a_version_1_sqlite_file_gets_the_new_columns(tmp_path: Any) -> None:
     assert store.set_timezone("u1", "Asia/Tokyo", session).timezone == "Asia/Tokyo"
     assert [a.id for a in store.list_applications("u1", ListFilter(contact="x"), 10, None, session).items] == []
     version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
-    assert version == SCHEMA_VERSION == 2
+    assert version == SCHEMA_VERSION == 3
     store.close()
 
 
@@ -239,7 +239,7 @@ def test_time_zones_work_without_the_systems_zone_database() -> None:
     script = (
         "from chalicelib.models import UserPatch; from chalicelib import tracker; "
         "UserPatch.model_validate({'timezone': 'Europe/Berlin'}); "
-        "print(tracker.today(tracker._zone('Pacific/Kiritimati'), tracker.Now(1796205600000)))"
+        "print(tracker.today(tracker.zone_of('Pacific/Kiritimati'), tracker.Now(1796205600000)))"
     )
     env = {"PYTHONTZPATH": "", "PATH": "/usr/bin:/bin"}
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)

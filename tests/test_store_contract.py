@@ -99,6 +99,7 @@ def test_sign_in_creates_then_updates_the_profile(store: Store) -> None:
         "created_at": NOW,
         "last_login_at": LATER,
         "timezone": "UTC",
+        "reminders": {"email": False, "hour": 8},
     }
     assert store.get_user(who.id) == updated
 

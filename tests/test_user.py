@@ -57,6 +57,7 @@ def test_signed_in_user_is_returned(client: Client, issuer: GoogleIssuer) -> Non
         "created_at": profile["created_at"],
         "last_login_at": profile["created_at"],
         "timezone": "UTC",
+        "reminders": {"email": False, "hour": 8},
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", profile["created_at"])
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED

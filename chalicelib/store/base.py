@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from chalicelib.models import AgendaItem, Application, Interview, Status, UserOut, UserRecord
+from chalicelib.models import AgendaItem, Application, Interview, Reminders, Status, UserOut, UserRecord
 
 # Revoked tokens kept on a profile, at most: past this the oldest are folded into the cut-off
 # (which also ends the other sessions begun before them), so a profile item stays small.
@@ -177,12 +177,38 @@ class AgendaPage:
 
 
 @dataclass(frozen=True)
+class ReminderState:
+    """What the reminder pass keeps on a profile besides the person's settings."""
+
+    listed_at: int | None = None  # the UTC hour whose reminder list holds the person (None: not listed)
+    last_sent_on: str | None = None  # the local date (YYYY-MM-DD) of the last reminder claimed
+
+
+@dataclass(frozen=True)
 class Everything:
     """One pass over a user's data, for statistics: the profile, every application and interview."""
 
     profile: UserRecord
     applications: Sequence[Application]
     interviews: Sequence[Interview]
+    reminder_state: ReminderState = ReminderState()
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """The person's settings after a PATCH, and the UTC hour whose reminder list should hold them."""
+
+    timezone: str
+    reminders: Reminders
+    listed_at: int | None  # None: on no list (reminders off)
+
+
+@dataclass(frozen=True)
+class ReminderEntry:
+    """One person on the reminder list of a UTC hour: at their hour, or for a retry of a failed send."""
+
+    user_id: str
+    retry: bool = False
 
 
 @dataclass(frozen=True)
@@ -273,6 +299,38 @@ class Store(Protocol):
 
     def everything(self, user_id: str, session: Session | None = None) -> Everything:
         """The profile, every application and every interview, in one pass; UserNotFound / SessionEnded."""
+        ...
+
+    # -- reminders: a list per UTC hour (0-23) of whom to remind then -----------------------------
+
+    def update_settings(
+        self, user_id: str, plan: Callable[[UserRecord], SettingsChange], session: Session | None = None
+    ) -> UserRecord:
+        """Apply plan(current profile) atomically: the settings, and the person moved to the reminder
+        list of change.listed_at (off every list when None). UserNotFound / SessionEnded."""
+        ...
+
+    def reminder_list(self, hour: int) -> Sequence[ReminderEntry]:
+        """Everyone on the reminder list of UTC hour `hour` (a Query of that list only, never a Scan)."""
+        ...
+
+    def relist_reminders(self, user_id: str, expected: int, listed_at: int | None) -> bool:
+        """Move the person from the list of `expected` to that of `listed_at` (off the lists when None), only
+        if the profile still says `expected`; False when it did not (or the user is gone: then the
+        entry at `expected` is dropped)."""
+        ...
+
+    def set_reminder_retry(self, user_id: str, hour: int, retry: bool) -> None:
+        """Put (retry=True) or take off (False) a retry entry for the person on the list of `hour`."""
+        ...
+
+    def claim_reminder(self, user_id: str, day: str) -> bool:
+        """Record that the reminder of local date `day` is being sent, only if the person still has
+        reminders on and none was claimed for `day` or later: the exactly-once step, before sending."""
+        ...
+
+    def release_reminder(self, user_id: str, day: str, previous: str | None) -> None:
+        """Undo claim_reminder(day) after a failed send (so a retry may send), if nothing changed it since."""
         ...
 
     # -- interviews: each belongs to one application; MAX_INTERVIEWS per application --------------

@@ -24,6 +24,12 @@ Items, all under PK = "USER#<user id>":
 And one item per calendar feed, in its own partition so a feed is found without knowing the user:
   PK = "FEED#<sha256 of the secret>", SK = "FEED"   `user_id`; valid only while the user's profile
                        has the same `feed_hash` (set and rotated in one transaction with it)
+Outside the users' partitions, the reminder lists (a Query of one list is a pass's only read of whom to remind):
+  PK = "REMIND#<UTC hour, 00-23>", SK = "USER#<user id>"   the person is reminded in that UTC hour
+                       (the profile's `reminders_listed_at` names the hour; both change in one transaction)
+  PK = "REMIND#<UTC hour>", SK = "RETRY#<user id>"          their send failed an hour before: try again
+The profile also keeps `reminders_email` (BOOL), `reminders_hour` (N), `reminded_on` (the local
+date of the last reminder claimed) and `settings_v` (bumped by every change of those settings).
 
 Application ids are ULIDs, so "APP#" keys sort by creation and a descending Query is newest first.
 "AGENDA#" < "APP#" < "IDEM#" < "IV#" < "PROFILE": statistics read SK BETWEEN "APP#" AND "PROFILE",
@@ -47,7 +53,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.models import MAX_INTERVIEWS, STORED, AgendaItem, Application, Interview, UserOut, UserRecord
+from chalicelib.models import MAX_INTERVIEWS, STORED, AgendaItem, Application, Interview, Reminders, UserOut, UserRecord
 from chalicelib.store.base import (
     AgendaPage,
     ApplicationNotFound,
@@ -57,9 +63,12 @@ from chalicelib.store.base import (
     InterviewNotFound,
     ListFilter,
     Page,
+    ReminderEntry,
+    ReminderState,
     Session,
     SessionEnded,
     Sessions,
+    SettingsChange,
     TooManyInterviews,
     UserNotFound,
     VersionConflict,
@@ -91,6 +100,7 @@ FEED = "FEED#"
 # many bytes each (DynamoDB allows 100 actions and 4 MB).
 _IMPORT_CHUNK = 99
 _IMPORT_CHUNK_BYTES = 3_000_000
+REMIND = "REMIND#"
 # DynamoDB's limit on the actions of one transaction.
 _TRANSACTION_MAX = 100
 _BATCH_WRITE_MAX = 25
@@ -225,7 +235,20 @@ def _idempotent(item: Item) -> IdempotentCreate:
 
 
 def _user(item: Item) -> UserRecord:
-    return UserRecord.model_validate({k: v["S"] for k, v in item.items() if k in UserRecord.model_fields})
+    fields: dict[str, Any] = {k: v["S"] for k, v in item.items() if k in UserRecord.model_fields and "S" in v}
+    fields["reminders"] = Reminders(
+        email=item.get("reminders_email", {"BOOL": False})["BOOL"],
+        hour=int(item.get("reminders_hour", {"N": "8"})["N"]),
+    )
+    return UserRecord.model_validate(fields)
+
+
+def _listed_at(item: Item) -> int | None:
+    return int(item["reminders_listed_at"]["N"]) if "reminders_listed_at" in item else None
+
+
+def _list_key(hour: int, user_id: str, *, retry: bool = False) -> Item:
+    return {"PK": _s(f"{REMIND}{hour:02d}"), "SK": _s(f"{'RETRY' if retry else 'USER'}#{user_id}")}
 
 
 def _filter(flt: ListFilter) -> tuple[str, dict[str, str], Item]:
@@ -417,11 +440,12 @@ class DynamoStore:
             "ConditionExpression": "attribute_exists(PK)" + extra,
             "ExpressionAttributeValues": {":true": {"BOOL": True}, **values},
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            "ReturnValues": "ALL_NEW",
         }
         if names:
             update["ExpressionAttributeNames"] = names
         try:
-            _retry_conflicts(lambda: self.client.update_item(**update))
+            marked = _retry_conflicts(lambda: self.client.update_item(**update))
         except ClientError as err:
             if not _condition_failed(err):
                 raise
@@ -429,11 +453,12 @@ class DynamoStore:
             if not old:
                 raise UserNotFound(user_id) from None
             raise SessionEnded(user_id) from None
-        self._purge(user_id)
+        self._purge(user_id, _listed_at(marked.get("Attributes", {})))
 
-    def _purge(self, user_id: str) -> None:
-        """Delete every item of the user, the calendar feed's pointer, then the profile if it is still
-        the one marked for deletion."""
+    def _purge(self, user_id: str, listed_at: int | None = None) -> None:
+        """Delete every item of the user, the calendar feed's pointer and their reminder list entry at
+        `listed_at`, then the profile if it is still the one marked for deletion. An entry left on a
+        list (an interrupted deletion, a retry entry) is dropped by the reminder pass that finds no user."""
         everything = self._items(
             {
                 "TableName": self.table_name,
@@ -464,6 +489,8 @@ class DynamoStore:
                 raise RuntimeError(f"DynamoDB kept items of {user_id} unprocessed; the next sign-in resumes")
         for feed_hash in feed:
             self.client.delete_item(TableName=self.table_name, Key=_feed_key(feed_hash))
+        if listed_at is not None:
+            self.client.delete_item(TableName=self.table_name, Key=_list_key(listed_at, user_id))
         try:
             self.client.delete_item(
                 TableName=self.table_name,
@@ -844,7 +871,7 @@ class DynamoStore:
                 "KeyConditionExpression": "PK = :pk AND SK BETWEEN :app AND :profile",
                 "ExpressionAttributeValues": {":pk": _s(f"USER#{user_id}"), ":app": _s(APP), ":profile": _s(PROFILE)},
                 "ProjectionExpression": "SK, doc, #deleting, sessions_after, revoked, id, email, #name, picture, "
-                "created_at, last_login_at, #tz",
+                "created_at, last_login_at, #tz, reminders_email, reminders_hour, reminders_listed_at, reminded_on",
                 "ExpressionAttributeNames": {"#deleting": "deleting", "#name": "name", "#tz": "timezone"},
                 "ConsistentRead": True,
             }
@@ -860,9 +887,143 @@ class DynamoStore:
                 interviews.append(Interview.stored(item["doc"]["S"]))
             elif sk == PROFILE:
                 profile = item
-        user = _user(_checked_profile(profile, user_id, session))
+        checked = _checked_profile(profile, user_id, session)
         apps.reverse()  # newest first, as all_applications
-        return Everything(user, apps, interviews)
+        state = ReminderState(_listed_at(checked), checked["reminded_on"]["S"] if "reminded_on" in checked else None)
+        return Everything(_user(checked), apps, interviews, state)
+
+    # -- reminders -------------------------------------------------------------------------------
+
+    def _relist(self, user_id: str, old: int | None, new: int | None) -> list[TransactWriteItemTypeDef]:
+        """The list entries to delete and put when the person moves from the list of `old` to `new`."""
+        actions: list[TransactWriteItemTypeDef] = []
+        if old is not None and old != new:
+            actions.append({"Delete": {"TableName": self.table_name, "Key": _list_key(old, user_id)}})
+        if new is not None:
+            item = {**_list_key(new, user_id), "user_id": _s(user_id)}
+            actions.append({"Put": {"TableName": self.table_name, "Item": item}})
+        return actions
+
+    def update_settings(
+        self, user_id: str, plan: Callable[[UserRecord], SettingsChange], session: Session | None = None
+    ) -> UserRecord:
+        for attempt in range(_ATTEMPTS):
+            item = _checked_profile(self._profile(user_id), user_id, session)
+            current = _user(item)
+            change = plan(current)
+            extra, names, values = _session_condition(session)
+            version = item.get("settings_v", {"N": "0"})["N"]
+            sets = "SET #tz = :tz, reminders_email = :email, reminders_hour = :hour, settings_v = :next"
+            values = {
+                **values,
+                ":tz": _s(change.timezone),
+                ":email": {"BOOL": change.reminders.email},
+                ":hour": {"N": str(change.reminders.hour)},
+                ":v": {"N": version},
+                ":next": {"N": str(int(version) + 1)},
+            }
+            if change.listed_at is None:
+                update = sets + " REMOVE reminders_listed_at"
+            else:
+                update = sets + ", reminders_listed_at = :listed"
+                values[":listed"] = {"N": str(change.listed_at)}
+            profile: TransactWriteItemTypeDef = {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": self._key(user_id, PROFILE),
+                    "UpdateExpression": update,
+                    "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(deleting) AND "
+                    "(attribute_not_exists(settings_v) OR settings_v = :v)" + extra,
+                    "ExpressionAttributeNames": {"#tz": "timezone", **names},
+                    "ExpressionAttributeValues": values,
+                }
+            }
+            if self._transact([profile, *self._relist(user_id, _listed_at(item), change.listed_at)]) is None:
+                return current.model_copy(update={"timezone": change.timezone, "reminders": change.reminders})
+            _pause(attempt)  # another change of the settings came first (or the session ended): read again
+        raise RuntimeError(f"the settings of {user_id} keep changing")
+
+    def reminder_list(self, hour: int) -> Sequence[ReminderEntry]:
+        items = self._items(
+            {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": _s(f"{REMIND}{hour:02d}")},
+                "ProjectionExpression": "SK, user_id",
+            }
+        )
+        entries = [ReminderEntry(item["user_id"]["S"], item["SK"]["S"].startswith("RETRY#")) for item in items]
+        return sorted(entries, key=lambda e: (e.retry, e.user_id))
+
+    def relist_reminders(self, user_id: str, expected: int, listed_at: int | None) -> bool:
+        update: TransactWriteItemTypeDef = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": self._key(user_id, PROFILE),
+                "UpdateExpression": (
+                    "REMOVE reminders_listed_at" if listed_at is None else "SET reminders_listed_at = :new"
+                )
+                + " ADD settings_v :one",
+                "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(deleting) AND "
+                "reminders_listed_at = :expected",
+                "ExpressionAttributeValues": {
+                    ":expected": {"N": str(expected)},
+                    ":one": {"N": "1"},
+                    **({} if listed_at is None else {":new": {"N": str(listed_at)}}),
+                },
+            }
+        }
+        old: list[TransactWriteItemTypeDef] = [
+            {"Delete": {"TableName": self.table_name, "Key": _list_key(expected, user_id)}}
+        ]
+        moves = self._relist(user_id, expected, listed_at) if listed_at != expected else []
+        if self._transact([update, *moves]) is None:
+            return True
+        # The profile lists the person elsewhere, or is gone: the entry at `expected` is stale.
+        self._transact(old)
+        return False
+
+    def set_reminder_retry(self, user_id: str, hour: int, retry: bool) -> None:
+        key = _list_key(hour, user_id, retry=True)
+        if retry:
+            self.client.put_item(TableName=self.table_name, Item={**key, "user_id": _s(user_id)})
+        else:
+            self.client.delete_item(TableName=self.table_name, Key=key)
+
+    def claim_reminder(self, user_id: str, day: str) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=self._key(user_id, PROFILE),
+                UpdateExpression="SET reminded_on = :day",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(deleting) AND "
+                "reminders_email = :true AND (attribute_not_exists(reminded_on) OR reminded_on < :day)",
+                ExpressionAttributeValues={":day": _s(day), ":true": {"BOOL": True}},
+            )
+        except ClientError as err:
+            if not _condition_failed(err):
+                raise
+            return False
+        return True
+
+    def release_reminder(self, user_id: str, day: str, previous: str | None) -> None:
+        values: Item = {":day": _s(day)}
+        if previous is None:
+            update = "REMOVE reminded_on"
+        else:
+            update = "SET reminded_on = :previous"
+            values[":previous"] = _s(previous)
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=self._key(user_id, PROFILE),
+                UpdateExpression=update,
+                ConditionExpression="reminded_on = :day",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as err:
+            if not _condition_failed(err):
+                raise
 
     # -- interviews ------------------------------------------------------------------------------
 

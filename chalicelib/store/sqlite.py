@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from chalicelib.models import MAX_INTERVIEWS, STORED, AgendaItem, Application, Interview, UserOut, UserRecord
+from chalicelib.models import MAX_INTERVIEWS, STORED, AgendaItem, Application, Interview, Reminders, UserOut, UserRecord
 from chalicelib.store.base import (
     AgendaPage,
     ApplicationNotFound,
@@ -25,9 +25,12 @@ from chalicelib.store.base import (
     InterviewNotFound,
     ListFilter,
     Page,
+    ReminderEntry,
+    ReminderState,
     Session,
     SessionEnded,
     Sessions,
+    SettingsChange,
     TooManyInterviews,
     UserNotFound,
     VersionConflict,
@@ -43,8 +46,19 @@ CREATE TABLE IF NOT EXISTS users (
     last_login_at TEXT NOT NULL,
     sessions_after TEXT NOT NULL DEFAULT '',
     revoked TEXT NOT NULL DEFAULT '{}',
-    timezone TEXT NOT NULL DEFAULT 'UTC'
+    timezone TEXT NOT NULL DEFAULT 'UTC',
+    reminders_email INTEGER NOT NULL DEFAULT 0,
+    reminders_hour INTEGER NOT NULL DEFAULT 8,
+    reminders_listed_at INTEGER,
+    reminded_on TEXT
 );
+CREATE TABLE IF NOT EXISTS reminder_list (
+    hour INTEGER NOT NULL,
+    retry INTEGER NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (hour, retry, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reminder_list_by_user ON reminder_list (user_id);
 CREATE TABLE IF NOT EXISTS hits (
     key TEXT NOT NULL,
     window_start INTEGER NOT NULL,
@@ -92,13 +106,18 @@ CREATE TABLE IF NOT EXISTS feeds (
 """
 # Schema versions (PRAGMA user_version): 1 added the users' session columns; 2 the users' timezone
 # and the applications' contacts_lc (and the interviews table). A file made before gets the columns
-# on first open; CREATE TABLE IF NOT EXISTS adds new tables by itself.
-SCHEMA_VERSION = 2
+# on first open; CREATE TABLE IF NOT EXISTS adds new tables by itself. 3: the reminder columns
+# (and the reminder_list table).
+SCHEMA_VERSION = 3
 _NEW_COLUMNS = {
     "users": {
         "sessions_after": "TEXT NOT NULL DEFAULT ''",
         "revoked": "TEXT NOT NULL DEFAULT '{}'",
         "timezone": "TEXT NOT NULL DEFAULT 'UTC'",
+        "reminders_email": "INTEGER NOT NULL DEFAULT 0",
+        "reminders_hour": "INTEGER NOT NULL DEFAULT 8",
+        "reminders_listed_at": "INTEGER",
+        "reminded_on": "TEXT",
     },
     # '[]' is right for every row made before: contacts came with version 2.
     "applications": {"contacts_lc": "TEXT NOT NULL DEFAULT '[]'"},
@@ -122,6 +141,12 @@ def _columns(user_id: str, app: Application) -> dict[str, Any]:
 
 def _sessions(row: sqlite3.Row) -> Sessions:
     return Sessions(str(row["sessions_after"]), json.loads(row["revoked"]))
+
+
+def _user(row: sqlite3.Row) -> UserRecord:
+    fields: dict[str, Any] = {name: row[name] for name in UserRecord.model_fields if name != "reminders"}
+    fields["reminders"] = Reminders(email=bool(row["reminders_email"]), hour=int(row["reminders_hour"]))
+    return UserRecord.model_validate(fields)
 
 
 class SqliteStore:
@@ -208,7 +233,7 @@ class SqliteStore:
             raise UserNotFound(user_id)
         if session is not None and not _sessions(row).admits(session):
             raise SessionEnded(user_id)
-        return UserRecord.model_validate({name: row[name] for name in UserRecord.model_fields})
+        return _user(row)
 
     def update_sessions(self, user_id: str, session: Session, change: Callable[[Sessions], Sessions]) -> None:
         with self._transaction() as conn:
@@ -401,12 +426,75 @@ class SqliteStore:
         conn.execute("BEGIN")  # one snapshot for the three reads
         try:
             profile = self._user(conn, user_id, session)
+            row = conn.execute("SELECT reminders_listed_at, reminded_on FROM users WHERE id = ?", (user_id,)).fetchone()
+            state = ReminderState(row["reminders_listed_at"], row["reminded_on"])
             apps = conn.execute("SELECT doc FROM applications WHERE user_id = ? ORDER BY id DESC", (user_id,))
             applications = [Application.stored(r["doc"]) for r in apps.fetchall()]
             rows = conn.execute("SELECT doc FROM interviews WHERE user_id = ?", (user_id,)).fetchall()
         finally:
             conn.execute("COMMIT")
-        return Everything(profile, applications, [Interview.stored(r["doc"]) for r in rows])
+        return Everything(profile, applications, [Interview.stored(r["doc"]) for r in rows], state)
+
+    # -- reminders -------------------------------------------------------------------------------
+
+    def update_settings(
+        self, user_id: str, plan: Callable[[UserRecord], SettingsChange], session: Session | None = None
+    ) -> UserRecord:
+        with self._transaction() as conn:
+            change = plan(self._user(conn, user_id, session))
+            conn.execute(
+                "UPDATE users SET timezone = ?, reminders_email = ?, reminders_hour = ?, reminders_listed_at = ? "
+                "WHERE id = ?",
+                (change.timezone, int(change.reminders.email), change.reminders.hour, change.listed_at, user_id),
+            )
+            conn.execute("DELETE FROM reminder_list WHERE user_id = ? AND retry = 0", (user_id,))
+            if change.listed_at is not None:
+                conn.execute(
+                    "INSERT INTO reminder_list (hour, retry, user_id) VALUES (?, 0, ?)", (change.listed_at, user_id)
+                )
+            return self._user(conn, user_id, None)
+
+    def reminder_list(self, hour: int) -> Sequence[ReminderEntry]:
+        rows = self._connection().execute(
+            "SELECT user_id, retry FROM reminder_list WHERE hour = ? ORDER BY retry, user_id", (hour,)
+        )
+        return [ReminderEntry(r["user_id"], bool(r["retry"])) for r in rows.fetchall()]
+
+    def relist_reminders(self, user_id: str, expected: int, listed_at: int | None) -> bool:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT reminders_listed_at FROM users WHERE id = ?", (user_id,)).fetchone()
+            if row is None or row["reminders_listed_at"] != expected:
+                conn.execute(
+                    "DELETE FROM reminder_list WHERE user_id = ? AND hour = ? AND retry = 0", (user_id, expected)
+                )
+                return False
+            conn.execute("UPDATE users SET reminders_listed_at = ? WHERE id = ?", (listed_at, user_id))
+            conn.execute("DELETE FROM reminder_list WHERE user_id = ? AND retry = 0", (user_id,))
+            if listed_at is not None:
+                conn.execute("INSERT INTO reminder_list (hour, retry, user_id) VALUES (?, 0, ?)", (listed_at, user_id))
+            return True
+
+    def set_reminder_retry(self, user_id: str, hour: int, retry: bool) -> None:
+        with self._transaction() as conn:
+            if not retry:
+                conn.execute("DELETE FROM reminder_list WHERE user_id = ? AND hour = ? AND retry = 1", (user_id, hour))
+            elif conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO reminder_list (hour, retry, user_id) VALUES (?, 1, ?)", (hour, user_id)
+                )
+
+    def claim_reminder(self, user_id: str, day: str) -> bool:
+        with self._transaction() as conn:
+            claimed = conn.execute(
+                "UPDATE users SET reminded_on = ? WHERE id = ? AND reminders_email = 1 "
+                "AND (reminded_on IS NULL OR reminded_on < ?)",
+                (day, user_id, day),
+            )
+            return claimed.rowcount == 1
+
+    def release_reminder(self, user_id: str, day: str, previous: str | None) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE users SET reminded_on = ? WHERE id = ? AND reminded_on = ?", (previous, user_id, day))
 
     # -- interviews ------------------------------------------------------------------------------
 
