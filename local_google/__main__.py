@@ -16,24 +16,9 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
-from local_google.issuer import GoogleIssuer, SigningKey, subject_for
-
-HERE = Path(__file__).resolve().parent
-KEY_FILE = HERE / "dev-signing-key.pem"
-CERTS_FILE = HERE / "certs.json"
-CONFIG = HERE.parent / ".chalice" / "config.json"
-
-
-def dev_client_id() -> str:
-    config = json.loads(CONFIG.read_text())
-    client_ids = config["stages"]["dev"]["environment_variables"]["GOOGLE_CLIENT_ID"]
-    return str(client_ids).split(",")[0].strip()
-
-
-def dev_issuer(port: int = 0) -> GoogleIssuer:
-    return GoogleIssuer(dev_client_id(), port=port, key=SigningKey.from_files(str(KEY_FILE), str(CERTS_FILE)))
+from local_google.dev import CERTS_FILE, KEY_FILE, dev_issuer
+from local_google.issuer import SigningKey, subject_for
 
 
 def main(argv: list[str] | None = None) -> int:

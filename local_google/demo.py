@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from local_google.dev import dev_issuer
 from local_google.issuer import subject_for
 
 COMPANIES = [
@@ -126,8 +127,6 @@ def _iso(moment: dt.datetime) -> str:
 
 def populate(api_url: str, email: str, *, today: dt.date | None = None, seed: int = 2026) -> dict[str, Any]:
     """Sign the demo person in and fill their tracker (once); what a frontend developer needs to look at it."""
-    from local_google.__main__ import dev_issuer
-
     today = today or dt.datetime.now(dt.UTC).date()
     api = Api(api_url.rstrip("/"))
     issuer = dev_issuer()

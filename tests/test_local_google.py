@@ -15,7 +15,7 @@ from chalice.test import Client
 import app as app_module
 from chalicelib import google_identity
 from chalicelib.settings import GOOGLE_CERTS_URL
-from local_google.__main__ import dev_issuer
+from local_google.dev import dev_issuer
 from local_google.issuer import GoogleIssuer
 from tests.conftest import ALLOWED, ROOT, FakeClock, MakeClient, body, project_dir, sign_in
 

@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from chalicelib import tokens
 from chalicelib.clock import Now
-from local_google.__main__ import dev_issuer
+from local_google.dev import dev_issuer
 from local_google.issuer import subject_for
 from tests.chalice_local import run_chalice_local
 from tests.conftest import AWS_ENV, ROOT
