@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice.app import Rate
 
-from chalicelib import __version__, calendar_feed, inputs, reminders, tracker, transfer
+from chalicelib import __version__, inputs, tracker
 from chalicelib.auth import sign_in_with_google
 from chalicelib.errors import NotFound
 from chalicelib.models import (
@@ -193,6 +193,8 @@ def agenda(call: Call) -> Any:
 
 @api.route("/api/export", auth=True)
 def export_data(call: Call) -> Response:
+    from chalicelib import transfer  # imported here: only this route pays for it (csv, html, the mailer...)
+
     fmt = inputs.export_format(call.query)
     day = call.now.iso[:10]
     if fmt == "csv":
@@ -211,6 +213,8 @@ def export_data(call: Call) -> Response:
 # then inputs.csv_content_type answers 415 for anything but text/csv.
 @api.route("/api/import", ("POST",), auth=True, content_types=("text/csv", "application/json"))
 def import_data(call: Call) -> Any:
+    from chalicelib import transfer
+
     inputs.csv_content_type(call.header("Content-Type"))
     dry_run = inputs.import_query(call.query)
     raw = inputs.csv_body(call.request.raw_body)
@@ -219,18 +223,24 @@ def import_data(call: Call) -> Any:
 
 @api.route("/api/calendar", ("POST",), auth=True)
 def create_calendar_feed(call: Call) -> Response:
+    from chalicelib import calendar_feed
+
     secret = calendar_feed.create(call.store, call.session)
     return json_response(CalendarFeed(url=call.url(f"/calendar/{secret}.ics")), 201)
 
 
 @api.route("/api/calendar", ("DELETE",), auth=True)
 def delete_calendar_feed(call: Call) -> Response:
+    from chalicelib import calendar_feed
+
     calendar_feed.delete(call.store, call.session)
     return no_content()
 
 
 @api.route("/calendar/{feed}")
 def read_calendar_feed(call: Call, feed: str) -> Response:
+    from chalicelib import calendar_feed
+
     secret = inputs.feed_secret(feed)
     if secret is None:
         raise NotFound("A calendar feed's address ends in .ics.", field="feed")
@@ -257,12 +267,16 @@ _PAGE_HEADERS: dict[str, str | list[str]] = {
 
 @api.route("/reminders/unsubscribe/{token}")
 def unsubscribe_page(call: Call, token: str) -> Response:
+    from chalicelib import reminders
+
     reminders.unsubscribe(call.store, call.secret, token, call.now, check_only=True)
     return Response(body=reminders.UNSUBSCRIBE_PAGE.format(body=reminders.ASK), status_code=200, headers=_PAGE_HEADERS)
 
 
 @api.route("/reminders/unsubscribe/{token}", ("POST",), content_types=_FORMS)
 def unsubscribe(call: Call, token: str) -> Response:
+    from chalicelib import reminders
+
     reminders.unsubscribe(call.store, call.secret, token, call.now)
     return Response(body=reminders.UNSUBSCRIBE_PAGE.format(body=reminders.DONE), status_code=200, headers=_PAGE_HEADERS)
 
@@ -270,6 +284,8 @@ def unsubscribe(call: Call, token: str) -> Response:
 @app.schedule(Rate(1, unit=Rate.HOURS), name="send_reminders")
 def send_reminders(event: Any) -> None:
     """Hourly: e-mail everyone whose reminder hour it is (chalicelib/reminders.py)."""
+    from chalicelib import reminders
+
     reminders.scheduled_pass()
 
 

@@ -18,16 +18,13 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from chalicelib.domain_errors import FeedNotFound
 from chalicelib.models import Application, Interview, parse_rfc3339
 from chalicelib.store.base import Everything, Session, Store
 
 UID_DOMAIN = "job-hunt-tracker"
 PRODID = "-//Job Hunt Tracker//Calendar feed//EN"
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-class FeedNotFound(Exception):
-    """No feed has this secret (never made, rotated, deleted, or the account is gone)."""
 
 
 @dataclass(frozen=True)

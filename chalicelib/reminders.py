@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from chalicelib.clock import Now
+from chalicelib.domain_errors import BadUnsubscribeLink
 from chalicelib.mailer import Mailer, Message
 from chalicelib.models import Application, Interview, Outcome, Status, UserRecord
 from chalicelib.store.base import Everything, ReminderEntry, Store, UserNotFound
@@ -162,10 +163,6 @@ def compose(profile: UserRecord, items: Sequence[Due], links: Links, unsubscribe
 
 
 # ---- one-click unsubscribe ---------------------------------------------------------------------
-
-
-class BadUnsubscribeLink(Exception):
-    """The unsubscribe token is malformed or forged, or its account is gone."""
 
 
 def unsubscribe(store: Store, secret: str, token: str, now: Now, *, check_only: bool = False) -> None:

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from chalicelib import ids
 from chalicelib.clock import Now
+from chalicelib.domain_errors import BadFile, TooLarge
 from chalicelib.models import (
     Application,
     ApplicationData,
@@ -129,18 +130,6 @@ WORK_MODES |= {"remote": "remote", "fully remote": "remote", "wfh": "remote", "y
 _CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 _HISTORY_ITEM = re.compile(r"\s*([a-z_]+)\s*\(([^()]+)\)\s*")
 _CONTACT = re.compile(r"\s*([^<>]*?)\s*(?:<([^<>]*)>)?\s*")
-
-
-class TooLarge(Exception):
-    """A file past an import limit; the message names it."""
-
-
-class BadFile(Exception):
-    """A file that is not a CSV this import can read (not UTF-8, no header, no company or role column)."""
-
-    def __init__(self, message: str, field: str = "body") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 RowError = ImportRowError

@@ -31,11 +31,11 @@ from typing import Any
 from chalice.app import Chalice, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import inputs, reminders, settings, tracker, transfer
+from chalicelib import inputs, settings, tracker
 from chalicelib.auth import authenticate
-from chalicelib.calendar_feed import FeedNotFound
 from chalicelib.clock import Now
 from chalicelib.cors import add_vary_origin
+from chalicelib.domain_errors import BadFile, BadUnsubscribeLink, FeedNotFound, TooLarge
 from chalicelib.errors import (
     ApiError,
     BadRequest,
@@ -242,7 +242,7 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
         "This application already has 50 interviews, the most it may have; delete one first.", field="interviews"
     ),
     tracker.BadWindow: lambda exc: BadRequest(str(exc), field="to"),
-    reminders.BadUnsubscribeLink: lambda _: NotFound(
+    BadUnsubscribeLink: lambda _: NotFound(
         "This unsubscribe link is not valid (or its account was deleted).", field="token"
     ),
     tracker.Busy: lambda _: Conflict(
@@ -254,8 +254,8 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
         code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
     ),
     ValidationError: _validation_failed,
-    transfer.TooLarge: lambda exc: PayloadTooLarge(str(exc), field="body"),
-    transfer.BadFile: lambda exc: BadRequest(str(exc), field=exc.field),
+    TooLarge: lambda exc: PayloadTooLarge(str(exc), field="body"),
+    BadFile: lambda exc: BadRequest(str(exc), field=exc.field),
     FeedNotFound: lambda _: NotFound("No calendar feed has this address (it was replaced or deleted).", field="feed"),
 }
 
@@ -344,7 +344,7 @@ class Api:
             )
         request = self.app.current_request
         assert request is not None
-        now = _request_now.get() or Now.read()
+        now = request_now()
         identity = None
         if auth:
             identity = authenticate(config.loaded.settings, config.secret, request.headers.get("authorization"), now)
