@@ -332,10 +332,6 @@ class Application(ApplicationData):
         """An application as a store saved it (JSON), read without re-applying input-only rules."""
         return cls.model_validate_json(doc, context=STORED)
 
-    def to_json(self) -> dict[str, Any]:
-        """The API representation: identity first, then what a person filled in, then history."""
-        return self.model_dump(mode="json")
-
 
 class ApplicationPage(BaseModel):
     """GET /api/applications: one page, newest first, and the cursor of the next page (null on the last)."""
