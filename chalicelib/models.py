@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -574,6 +575,11 @@ class AgendaItem(Interview):
 
     company: str
     role: str
+
+    @classmethod
+    def of(cls, doc: str | bytes, company: str, role: str) -> AgendaItem:
+        """A stored interview (JSON, read as stored) on the agenda, with its application's company and role."""
+        return cls.model_validate({**json.loads(doc), "company": company, "role": role}, context=STORED)
 
 
 class AgendaPage(BaseModel):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.ids import new_id
-from chalicelib.models import Application, Status, StatusChange, UserOut
+from chalicelib.models import Application, Interview, Status, StatusChange, UserOut
 from chalicelib.store.base import (
     ApplicationNotFound,
     ListFilter,
@@ -411,3 +411,29 @@ def test_a_feed_is_found_by_its_hash_until_replaced_deleted_or_the_account_gone(
     assert store.feed_owner("b" * 64) is None
     with pytest.raises(UserNotFound):
         store.set_feed(bob.id, "d" * 64)
+
+
+def test_an_agenda_cursor_outside_the_window_is_clamped_never_an_error(store: Store) -> None:
+    """A cursor made for another window (its query's "now" moved, or the person's time zone did):
+    before the window it starts from the start; at or past its end there is nothing more."""
+    who = user()
+    store.sign_in(who, "2026-11-26T00:00:00.000Z")
+    app = application()
+    store.create_application(who.id, app)
+    made = []
+    for starts in ("2030-06-02T09:00:00.000Z", "2030-06-03T09:00:00.000Z"):
+        _clock[0] += 1
+        interview = Interview.model_validate(
+            {"kind": "technical", "starts_at": starts, "id": new_id(_clock[0]), "application_id": app.id}
+            | {"created_at": "2026-11-26T00:00:00.000Z", "updated_at": "2026-11-26T00:00:00.000Z", "version": 1}
+        )
+        store.create_interview(who.id, interview)
+        made.append(interview)
+    start, end = "2030-06-02T00:00:00.000Z", "2030-06-04T00:00:00.000Z"
+    before = ("2030-06-01T00:00:00.000Z", made[0].id)
+    assert [i.id for i in store.agenda(who.id, start, end, 10, before).items] == [m.id for m in made]
+    past = ("2030-06-05T00:00:00.000Z", made[0].id)
+    page = store.agenda(who.id, start, end, 10, past)
+    assert (page.items, page.has_more) == ([], False)
+    within = (made[0].starts_at, made[0].id)
+    assert [i.id for i in store.agenda(who.id, start, end, 10, within).items] == [made[1].id]

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import random
 import sys
 import time
@@ -53,7 +52,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.models import MAX_INTERVIEWS, STORED, AgendaItem, Application, Interview, Reminders, UserOut, UserRecord
+from chalicelib.models import MAX_INTERVIEWS, AgendaItem, Application, Interview, Reminders, UserOut, UserRecord
 from chalicelib.store.base import (
     AgendaPage,
     ApplicationNotFound,
@@ -1219,15 +1218,16 @@ class DynamoStore:
             "Limit": limit + 1,
         }
         if after is not None:
-            query["ExclusiveStartKey"] = self._key(user_id, _agenda_sk(after))
+            # A cursor need not fall in this window (its query's "now" moved, or the person's time
+            # zone did); DynamoDB refuses a start key outside the key condition, so clamp it as
+            # SQLite's comparison does: past the end, nothing more; before the start, from the start.
+            after_key = _agenda_sk(after)
+            if after_key >= AGENDA + end:
+                return AgendaPage(items=[], has_more=False)
+            if after_key >= AGENDA + start:
+                query["ExclusiveStartKey"] = self._key(user_id, after_key)
         found = list(itertools.islice(self._items(query), limit + 1))
-        items = [
-            AgendaItem.model_validate(
-                {**json.loads(item["doc"]["S"]), "company": item["company"]["S"], "role": item["role"]["S"]},
-                context=STORED,
-            )
-            for item in found[:limit]
-        ]
+        items = [AgendaItem.of(item["doc"]["S"], item["company"]["S"], item["role"]["S"]) for item in found[:limit]]
         return AgendaPage(items=items, has_more=len(found) > limit)
 
 

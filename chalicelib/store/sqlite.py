@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from chalicelib.models import MAX_INTERVIEWS, STORED, AgendaItem, Application, Interview, Reminders, UserOut, UserRecord
+from chalicelib.models import MAX_INTERVIEWS, AgendaItem, Application, Interview, Reminders, UserOut, UserRecord
 from chalicelib.store.base import (
     AgendaPage,
     ApplicationNotFound,
@@ -620,9 +620,5 @@ class SqliteStore:
         items = []
         for row in rows[:limit]:
             app = json.loads(row["app"])
-            items.append(
-                AgendaItem.model_validate(
-                    {**json.loads(row["doc"]), "company": app["company"], "role": app["role"]}, context=STORED
-                )
-            )
+            items.append(AgendaItem.of(row["doc"], app["company"], app["role"]))
         return AgendaPage(items=items, has_more=len(rows) > limit)
