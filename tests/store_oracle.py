@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from chalicelib.models import Application
-from chalicelib.store.base import ListFilter
+from chalicelib.clock import Now
+from chalicelib.models import Application, UserRecord
+from chalicelib.store.base import ListFilter, Session, Store
+from chalicelib.tracker import plan_settings
 
 
 def matches(flt: ListFilter, app: Application) -> bool:
@@ -19,4 +21,11 @@ def matches(flt: ListFilter, app: Application) -> bool:
         return False
     return flt.follow_up_due_by is None or (
         app.next_follow_up_on is not None and app.next_follow_up_on <= flt.follow_up_due_by
+    )
+
+
+def set_timezone(store: Store, user_id: str, timezone: str, session: Session | None = None) -> UserRecord:
+    """The person's time zone set the way PATCH /api/user sets it (reminders as they were)."""
+    return store.update_settings(
+        user_id, lambda current: plan_settings(current, timezone, None, None, Now.read()), session
     )

@@ -149,7 +149,10 @@ def test_what_counts_as_a_storage_outage() -> None:
 
     from botocore.exceptions import ClientError, EndpointConnectionError
 
-    from chalicelib.store.base import is_outage
+    from chalicelib.store.base import outage_message
+
+    def is_outage(exc: BaseException) -> bool:
+        return outage_message(exc) is not None
 
     def client_error(code: str) -> ClientError:
         return ClientError({"Error": {"Code": code, "Message": "x"}}, "Query")

@@ -13,6 +13,7 @@ from chalicelib.models import Interview
 from chalicelib.store.base import Session
 from chalicelib.store.dynamodb import DynamoStore
 from tests.conftest import ROOT
+from tests.store_oracle import set_timezone
 from tests.test_dynamodb_store import (  # noqa: F401 (fixtures)
     NOW,
     Calls,
@@ -163,7 +164,7 @@ def test_the_prod_policy_grants_what_interviews_use(store: DynamoStore, calls: C
     store.create_interview(who.id, made)
     store.replace_interview(who.id, made.model_copy(update={"version": 2}), 1)
     store.agenda(who.id, "2026-12-01T00:00:00.000Z", "2026-12-15T00:00:00.000Z", 50, None)
-    store.set_timezone(who.id, "Europe/Berlin")
+    set_timezone(store, who.id, "Europe/Berlin")
     store.everything(who.id)
     store.replace_application(who.id, app.model_copy(update={"version": 2, "company": "X"}), 1)
     store.delete_interview(who.id, app.id, made.id, None)

@@ -14,6 +14,7 @@ from chalicelib import ids, tracker
 from chalicelib.clock import Now
 from chalicelib.models import Application, Interview
 from chalicelib.store.base import ListFilter, Session, Store
+from tests.store_oracle import set_timezone
 from tests.test_store_contract import store, user  # noqa: F401 (the fixture: SQLite, then DynamoDB Local)
 
 NOW = Now(int(dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC).timestamp() * 1000))
@@ -58,7 +59,7 @@ def signed_in(store: Store, timezone: str) -> Session:  # noqa: F811
     who = user()
     store.sign_in(who, NOW.iso)
     session = Session(who.id, ids.new_id(NOW.ms))
-    store.set_timezone(who.id, timezone, session)
+    set_timezone(store, who.id, timezone, session)
     return session
 
 
@@ -184,9 +185,9 @@ def test_follow_ups_are_due_by_the_persons_today(store: Store) -> None:  # noqa:
         return sorted(a.next_follow_up_on.isoformat() for a in page.items if a.next_follow_up_on)
 
     assert due_days() == ["2026-12-01", "2026-12-02"]
-    store.set_timezone(session.user_id, "Pacific/Kiritimati", session)
+    set_timezone(store, session.user_id, "Pacific/Kiritimati", session)
     assert due_days() == ["2026-12-01", "2026-12-02", "2026-12-03"]
-    store.set_timezone(session.user_id, "Etc/GMT+12", session)
+    set_timezone(store, session.user_id, "Etc/GMT+12", session)
     assert due_days() == ["2026-12-01"]
 
 
@@ -224,7 +225,7 @@ def test_a_version_1_sqlite_file_gets_the_new_columns(tmp_path: Any) -> None:
     assert store.get_application("u1", kept.id, session).contacts == []
     assert tracker.stats(store, session, NOW).total == 1
     store.create_interview("u1", interview(kept, "2026-12-03T10:00:00", "pending"), session)
-    assert store.set_timezone("u1", "Asia/Tokyo", session).timezone == "Asia/Tokyo"
+    assert set_timezone(store, "u1", "Asia/Tokyo", session).timezone == "Asia/Tokyo"
     assert [a.id for a in store.list_applications("u1", ListFilter(contact="x"), 10, None, session).items] == []
     version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
     assert version == SCHEMA_VERSION == 3

@@ -154,11 +154,6 @@ def outage_message(exc: BaseException, *, table: str | None = None) -> str | Non
     return None
 
 
-def is_outage(exc: BaseException) -> bool:
-    """Whether an exception from a store means storage is missing, unreachable or overloaded (a 503, not a bug)."""
-    return outage_message(exc) is not None
-
-
 @dataclass(frozen=True)
 class ListFilter:
     """Which applications to list. Empty fields do not filter."""
@@ -291,10 +286,6 @@ class Store(Protocol):
 
     def all_applications(self, user_id: str, session: Session | None = None) -> Sequence[Application]:
         """Every application of the user (for statistics), or UserNotFound / SessionEnded."""
-        ...
-
-    def set_timezone(self, user_id: str, timezone: str, session: Session | None = None) -> UserRecord:
-        """Set the profile's time zone; the profile, or UserNotFound / SessionEnded."""
         ...
 
     def everything(self, user_id: str, session: Session | None = None) -> Everything:

@@ -40,7 +40,6 @@ one pass over the applications, their interviews and the profile (and no agenda 
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import random
 import sys
@@ -299,6 +298,15 @@ class DynamoStore:
     def _key(self, user_id: str, sort_key: str) -> Item:
         return {"PK": _s(f"USER#{user_id}"), "SK": _s(sort_key)}
 
+    def _update_item(self, **request: Any) -> Any:
+        """UpdateItem, again after a pause when it collided with a transaction on the same item.
+
+        Every transaction of a user puts a ConditionCheck on the profile, and botocore does not retry
+        a plain write that meets one in flight (TransactionConflictException): without this, a
+        sign-out or a reminder claim racing another request of the user would be a 500.
+        """
+        return _retry_conflicts(lambda: self.client.update_item(**request))
+
     def _live_profile(self, user_id: str, session: Session | None) -> ConditionCheckTypeDef:
         extra, names, values = _session_condition(session)
         check: ConditionCheckTypeDef = {
@@ -376,16 +384,14 @@ class DynamoStore:
         update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         for _ in range(3):
             try:
-                out = _retry_conflicts(
-                    lambda: self.client.update_item(
-                        TableName=self.table_name,
-                        Key=self._key(user.id, PROFILE),
-                        UpdateExpression=update,
-                        ConditionExpression="attribute_not_exists(deleting)",
-                        ExpressionAttributeNames=names,
-                        ExpressionAttributeValues=values,
-                        ReturnValues="ALL_NEW",
-                    )
+                out = self._update_item(
+                    TableName=self.table_name,
+                    Key=self._key(user.id, PROFILE),
+                    UpdateExpression=update,
+                    ConditionExpression="attribute_not_exists(deleting)",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
                 )
                 return _user(out["Attributes"])
             except ClientError as err:
@@ -407,7 +413,7 @@ class DynamoStore:
             new = change(_sessions(item))
             version = item.get("sessions_v", {"N": "0"})["N"]
             try:
-                self.client.update_item(
+                self._update_item(
                     TableName=self.table_name,
                     Key=self._key(user_id, PROFILE),
                     UpdateExpression="SET sessions_after = :after, revoked = :revoked, sessions_v = :next",
@@ -444,7 +450,7 @@ class DynamoStore:
         if names:
             update["ExpressionAttributeNames"] = names
         try:
-            marked = _retry_conflicts(lambda: self.client.update_item(**update))
+            marked = self._update_item(**update)
         except ClientError as err:
             if not _condition_failed(err):
                 raise
@@ -551,12 +557,7 @@ class DynamoStore:
             raise RuntimeError(f"application id {app.id} is already taken")  # ids are random: a bug, not a state
 
     def get_application(self, user_id: str, app_id: str, session: Session | None = None) -> Application:
-        found = self._read(user_id, APP + app_id)
-        _checked_profile(found.get(PROFILE), user_id, session)
-        app = found.get(APP + app_id)
-        if app is None:
-            raise ApplicationNotFound(app_id)
-        return _application(app)
+        return _application(self._application_item(user_id, app_id, session)[0])
 
     def _read(self, user_id: str, *sort_keys: str) -> dict[str, Item]:
         """The profile and these items of the user that exist, by sort key: one BatchGetItem."""
@@ -840,27 +841,6 @@ class DynamoStore:
 
     # -- the person's settings and statistics ---------------------------------------------------
 
-    def set_timezone(self, user_id: str, timezone: str, session: Session | None = None) -> UserRecord:
-        check = self._live_profile(user_id, session)
-        update: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Key": check["Key"],
-            "UpdateExpression": "SET #tz = :tz",
-            "ConditionExpression": check["ConditionExpression"],
-            "ExpressionAttributeNames": {"#tz": "timezone", **check.get("ExpressionAttributeNames", {})},
-            "ExpressionAttributeValues": {":tz": _s(timezone), **check.get("ExpressionAttributeValues", {})},
-            "ReturnValues": "ALL_NEW",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        try:
-            out = _retry_conflicts(lambda: self.client.update_item(**update))
-        except ClientError as err:
-            if not _condition_failed(err):
-                raise
-            _checked_profile(_old_item(err), user_id, session)
-            raise UserNotFound(user_id) from None
-        return _user(out["Attributes"])
-
     def everything(self, user_id: str, session: Session | None = None) -> Everything:
         # "APP#" < "IDEM#" < "IV#" < "PROFILE": one Query reads the applications, their interviews
         # and the profile (the agenda copies sort before "APP#" and are not read).
@@ -991,7 +971,7 @@ class DynamoStore:
 
     def claim_reminder(self, user_id: str, day: str) -> bool:
         try:
-            self.client.update_item(
+            self._update_item(
                 TableName=self.table_name,
                 Key=self._key(user_id, PROFILE),
                 UpdateExpression="SET reminded_on = :day",
@@ -1013,7 +993,7 @@ class DynamoStore:
             update = "SET reminded_on = :previous"
             values[":previous"] = _s(previous)
         try:
-            self.client.update_item(
+            self._update_item(
                 TableName=self.table_name,
                 Key=self._key(user_id, PROFILE),
                 UpdateExpression=update,
@@ -1026,11 +1006,11 @@ class DynamoStore:
 
     # -- interviews ------------------------------------------------------------------------------
 
-    def _application_for_interview(
+    def _application_item(
         self, user_id: str, app_id: str, session: Session | None, *sort_keys: str
     ) -> tuple[Item, dict[str, Item]]:
         """The live application item (else UserNotFound / SessionEnded / ApplicationNotFound) and
-        what else was read with it."""
+        what else was read with it, in one BatchGetItem."""
         found = self._read(user_id, APP + app_id, *sort_keys)
         _checked_profile(found.get(PROFILE), user_id, session)
         app = found.get(APP + app_id)
@@ -1096,7 +1076,7 @@ class DynamoStore:
 
     def create_interview(self, user_id: str, interview: Interview, session: Session | None = None) -> None:
         for attempt in range(_ATTEMPTS):
-            app, _ = self._application_for_interview(user_id, interview.application_id, session)
+            app, _ = self._application_item(user_id, interview.application_id, session)
             if int(app.get("iv_count", {"N": "0"})["N"]) >= MAX_INTERVIEWS:
                 raise TooManyInterviews(interview.application_id)
             stored, agenda = self._interview_items(user_id, interview, app)
@@ -1121,7 +1101,7 @@ class DynamoStore:
         return Interview.stored(item["doc"]["S"])
 
     def list_interviews(self, user_id: str, app_id: str, session: Session | None = None) -> Sequence[Interview]:
-        self._application_for_interview(user_id, app_id, session)
+        self._application_item(user_id, app_id, session)
         found = self._interviews_of(user_id, app_id, "doc")
         interviews = [Interview.stored(item["doc"]["S"]) for item in found]
         return sorted(interviews, key=lambda i: (i.starts_at, i.id))
@@ -1130,7 +1110,7 @@ class DynamoStore:
         self, user_id: str, app_id: str, interview_id: str, session: Session | None
     ) -> tuple[Item, Item]:
         sk = f"{IV}{app_id}#{interview_id}"
-        app, found = self._application_for_interview(user_id, app_id, session, sk)
+        app, found = self._application_item(user_id, app_id, session, sk)
         if sk not in found:
             raise InterviewNotFound(interview_id)
         return app, found[sk]
@@ -1281,6 +1261,8 @@ def create_table(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import argparse  # the command line only: not on a DynamoDB stage's cold start
+
     parser = argparse.ArgumentParser(prog="python -m chalicelib.store.dynamodb", description="The tracker's table.")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-table", help="create the table unless it exists, with TTL on expires_at")

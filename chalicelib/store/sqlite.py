@@ -415,12 +415,6 @@ class SqliteStore:
 
     # -- the person's settings and statistics ---------------------------------------------------
 
-    def set_timezone(self, user_id: str, timezone: str, session: Session | None = None) -> UserRecord:
-        with self._transaction() as conn:
-            self._require_user(conn, user_id, session)
-            conn.execute("UPDATE users SET timezone = ? WHERE id = ?", (timezone, user_id))
-            return self._user(conn, user_id, None)
-
     def everything(self, user_id: str, session: Session | None = None) -> Everything:
         conn = self._connection()
         conn.execute("BEGIN")  # one snapshot for the three reads
