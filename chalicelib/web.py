@@ -162,13 +162,17 @@ class Call:
         return prefix + path
 
     def url(self, path: str) -> str:
-        """`path` as an absolute URL, as the client reached this API (scheme, host, stage prefix)."""
+        """`path` as an absolute URL: under PUBLIC_API_URL when the stage sets it (the address the public
+        reaches this API at), else as the client reached it (host and stage prefix; the scheme only
+        http or https, whatever a header claims)."""
+        if self.settings.public_api_url:
+            return self.settings.public_api_url.rstrip("/") + path
         host = self.header("Host") or ""
         if not re.fullmatch(r"[A-Za-z0-9.:\[\]-]{1,255}", host):
             host = "localhost"
-        scheme = (self.header("X-Forwarded-Proto") or "").split(",")[0].strip() or (
-            "http" if host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
-        )
+        local = host.split(":")[0] in ("localhost", "127.0.0.1")
+        forwarded = (self.header("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
+        scheme = forwarded if forwarded in ("http", "https") else "http" if local else "https"
         return f"{scheme}://{host}{self.location(path)}"
 
     def json_body(self, what: str = "a JSON object") -> Any:

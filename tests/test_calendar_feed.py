@@ -15,7 +15,7 @@ from icalendar import Calendar
 import app as app_module
 from bench.events import rest_v1_event
 from local_google.issuer import GoogleIssuer
-from tests.conftest import LambdaContext, StageEnv, body, sign_in
+from tests.conftest import LambdaContext, MakeClient, StageEnv, body, sign_in
 from tests.dynamodb_fixtures import dynamo_client
 from tests.test_applications import Api, api_for, create
 
@@ -189,3 +189,24 @@ def test_on_dynamodb_one_feed_item_the_hash_only_and_none_left_after_the_account
     assert len(feed_items()) == 1
     assert api("DELETE", "/api/user").status_code == 204
     assert feed_items() == []
+
+
+def test_the_feed_url_never_takes_a_scheme_or_host_a_client_made_up(
+    make_client: MakeClient, issuer: GoogleIssuer
+) -> None:
+    client = make_client("dev")
+    token = body(sign_in(client, issuer.id_token(sub="2000000000009")))["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for proto in ("javascript", "httpséx", "ftp"):
+        response = client.http.post("/api/calendar", headers={**headers, "X-Forwarded-Proto": proto})
+        assert response.status_code == 201
+        assert body(response)["url"].startswith("http://localhost/calendar/"), proto
+    public = make_client("dev", PUBLIC_API_URL="https://api.example.com/prod")
+    token = body(sign_in(public, issuer.id_token(sub="2000000000010")))["access_token"]
+    response = public.http.post(
+        "/api/calendar",
+        headers={"Authorization": f"Bearer {token}", "Host": "evil.example", "X-Forwarded-Proto": "http"},
+    )
+    assert response.status_code == 201
+    url = body(response)["url"]
+    assert url.startswith("https://api.example.com/prod/calendar/") and url.endswith(".ics")
