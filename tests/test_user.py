@@ -100,6 +100,10 @@ BAD = {
     "no jti": (f"Bearer {_hs(jti=...)}", "invalid_token", "'jti'"),
     "no exp": (f"Bearer {_hs(exp=...)}", "invalid_token", "'exp'"),
     "no email": (f"Bearer {_hs(email=...)}", "invalid_token", "'email'"),
+    "sub not a string": (f"Bearer {_hs(sub=123)}", "invalid_token", "malformed"),
+    "email not a string": (f"Bearer {_hs(email=['a@b.c'])}", "invalid_token", "malformed"),
+    "jti not one of ours": (f"Bearer {_hs(jti='x')}", "invalid_token", "malformed"),
+    "exp not a whole number": (f"Bearer {_hs(exp=time.time() + 600.5)}", "invalid_token", "malformed"),
     "issued in the future": (f"Bearer {_hs(iat=int(time.time()) + 3600)}", "invalid_token", "not valid yet"),
 }
 
