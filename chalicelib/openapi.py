@@ -405,7 +405,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         request=models.ApplicationData,
         errors={
             400: "The body is empty, not JSON or not an object, or Idempotency-Key is malformed.",
-            413: "The body is larger than 256 KiB.",
+            413: f"The body is larger than {inputs.MAX_BODY_BYTES // 1024} KiB.",
             422: "Fields are missing, unknown or invalid (`errors` names each one), or Idempotency-Key was "
             "used before with another body.",
         },
@@ -435,8 +435,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         errors={
             400: "The body is empty, not JSON or not an object.",
             404: "No application with this id belongs to the signed-in user.",
-            409: "The application already has 50 interviews.",
-            413: "The body is larger than 256 KiB.",
+            409: f"The application already has {models.MAX_INTERVIEWS} interviews.",
+            413: f"The body is larger than {inputs.MAX_BODY_BYTES // 1024} KiB.",
             422: "Fields are missing, unknown or invalid; `errors` names each one.",
         },
         response_headers={
@@ -582,10 +582,6 @@ def _schemas() -> tuple[dict[tuple[type[BaseModel], JsonSchemaMode], dict[str, A
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": _json({"$ref": _ref(ERROR_MODEL)})}
 
 
 def _ref(model: type[BaseModel]) -> str:

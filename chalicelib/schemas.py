@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from chalicelib.auth import MAX_CREDENTIAL_LENGTH
 from chalicelib.errors import ErrorCode
 
 
@@ -62,7 +63,7 @@ class ErrorBody(BaseModel):
     errors: list[FieldError] | SkipJsonSchema[None] = Omitted
 
 
-GoogleIdToken = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+GoogleIdToken = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CREDENTIAL_LENGTH)]
 
 
 class SignInWithCredential(BaseModel):

@@ -64,6 +64,8 @@ class Stale(Exception):
     named a version the application never had, or another application's.
     """
 
+    what = "application"
+
     def __init__(self, app_id: str, version: int, *, changed: bool = True) -> None:
         super().__init__(f"{app_id} is at version {version}")
         self.app_id = app_id
@@ -73,6 +75,8 @@ class Stale(Exception):
 
 class StaleInterview(Stale):
     """The client's expected version of an interview is not the stored one."""
+
+    what = "interview"
 
 
 class BadWindow(Exception):

@@ -50,6 +50,7 @@ from chalicelib.errors import (
     ValidationFailed,
 )
 from chalicelib.jwt_secret import SecretUnavailable, jwt_secret
+from chalicelib.models import MAX_INTERVIEWS
 from chalicelib.store.base import (
     ApplicationNotFound,
     InterviewNotFound,
@@ -220,7 +221,7 @@ def _validation_failed(exc: ValidationError) -> ValidationFailed:
 
 
 def _stale(exc: tracker.Stale) -> PreconditionFailed:
-    what = "interview" if isinstance(exc, tracker.StaleInterview) else "application"
+    what = exc.what
     current = etag(exc.app_id, exc.version)
     if exc.changed:
         message = (
@@ -243,7 +244,8 @@ ERRORS: dict[type[Exception], Callable[[Any], ApiError]] = {
         f"No interview with id {str(exc)[:40]!r} on this application.", field="interview_id"
     ),
     TooManyInterviews: lambda _: Conflict(
-        "This application already has 50 interviews, the most it may have; delete one first.", field="interviews"
+        f"This application already has {MAX_INTERVIEWS} interviews, the most it may have; delete one first.",
+        field="interviews",
     ),
     tracker.BadWindow: lambda exc: BadRequest(str(exc), field="to"),
     BadUnsubscribeLink: lambda _: NotFound(
@@ -437,7 +439,6 @@ def _normalise_chalice_error(response: Response) -> None:
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
         fallback = ErrorCode.INTERNAL_ERROR if response.status_code >= 500 else ErrorCode.BAD_REQUEST
-        code = CHALICE_ERRORS.get(str(body["Code"]), fallback)
-        message = body["Message"]
-        response.body = json.dumps({"error": code.value, "message": message, "detail": message}, separators=(",", ":"))
+        error = ApiError(str(body["Message"]), code=CHALICE_ERRORS.get(str(body["Code"]), fallback))
+        response.body = json.dumps(error.body(), separators=(",", ":"))
         response.headers.update(JSON_HEADERS)

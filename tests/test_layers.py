@@ -32,7 +32,7 @@ def test_only_the_pipeline_imports_chalice() -> None:
     assert importers == {"chalicelib/web.py"}
 
 
-@pytest.mark.parametrize("module", ["tracker.py", "reminders.py", "mailer.py"])
+@pytest.mark.parametrize("module", ["tracker.py", "reminders.py", "mailer.py", "transfer.py", "calendar_feed.py"])
 def test_the_use_cases_import_nothing_http_shaped(module: str) -> None:
     http = {"chalice", "chalicelib.web", "chalicelib.inputs", "chalicelib.errors", "chalicelib.auth", "requests"}
     used = imports(PACKAGE / module)

@@ -304,8 +304,9 @@ def send(
     query: Strategy = lambda f: query_strings(),
     headers: Strategy = lambda f: header_sets(f.token, f.app_id),
     body: Strategy | None = None,
-) -> None:
-    """One fresh session, one random request to `method template`, and what its answer must be."""
+) -> Any:
+    """One fresh session, one random request to `method template`, and what its answer must be;
+    the response, for a test to say more."""
     fuzzing.fresh_session()
     path = data.draw(paths(template, fuzzing.app_id), label="path")
     url = path + data.draw(query(fuzzing), label="query")
@@ -327,6 +328,7 @@ def send(
         assert template in ("/api/export", "/calendar/{feed}"), template  # the CSV export, the feed
     elif response.body:
         json.loads(response.body)
+    return response
 
 
 @pytest.mark.parametrize(("path", "method"), ROUTES, ids=[f"{m} {p}" for p, m in ROUTES])
@@ -377,7 +379,8 @@ def deep_bearer_headers(draw: st.DrawFn) -> dict[str, str]:
 def test_bearer_tokens_nested_past_the_parser_limit_get_401(fuzzing: Fuzzing, data: st.DataObject) -> None:
     auth_routes = [(p, m) for p, m in ROUTES if p.startswith("/api/") and m != "OPTIONS"]
     path, method = data.draw(st.sampled_from(auth_routes), label="route")
-    send(fuzzing, method, data, path, headers=lambda f: deep_bearer_headers())
+    response = send(fuzzing, method, data, path, headers=lambda f: deep_bearer_headers())
+    assert response.status_code == 401 and json.loads(response.body)["error"] == "invalid_token", response.body
 
 
 # Was a 500 (TypeError from hmac.compare_digest on the cursor): GET /api/applications?cursor=%C3%A9.%C3%A9
