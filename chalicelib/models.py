@@ -21,6 +21,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     computed_field,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -266,6 +267,13 @@ def _without_null(schema: dict[str, Any]) -> None:
         schema["anyOf"] = branches
 
 
+def _not_null(value: Any, info: ValidationInfo) -> Any:
+    """For a field a patch may leave out but not clear: sent as null, a 422 located at the field."""
+    if value is None:
+        raise ValueError(f"{info.field_name} cannot be null")
+    return value
+
+
 NOT_NULL = Field(None, json_schema_extra=_without_null)
 
 
@@ -281,12 +289,7 @@ class ApplicationPatch(_Editable):
     tags: Annotated[list[Tag], Field(max_length=20)] | None = NOT_NULL
     contacts: Contacts | None = NOT_NULL
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> ApplicationPatch:
-        for name in ("company", "role", "status", "tags", "contacts"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    _required_stay_set = field_validator("company", "role", "status", "tags", "contacts")(_not_null)
 
 
 OUTPUT_ORDER = (
@@ -423,12 +426,7 @@ class RemindersPatch(BaseModel):
     email: Annotated[bool, Field(strict=True)] | None = None
     hour: Annotated[int, Field(strict=True, ge=0, le=23)] | None = None
 
-    @model_validator(mode="after")
-    def _not_null(self) -> RemindersPatch:
-        for name in ("email", "hour"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"reminders.{name} cannot be null")
-        return self
+    _stay_set = field_validator("email", "hour")(_not_null)
 
 
 class UserPatch(BaseModel):
@@ -439,12 +437,10 @@ class UserPatch(BaseModel):
     timezone: TimeZoneName | None = None
     reminders: RemindersPatch | None = None
 
+    _stay_set = field_validator("timezone", "reminders")(_not_null)
+
     @model_validator(mode="after")
     def _something(self) -> UserPatch:
-        if "timezone" in self.model_fields_set and self.timezone is None:
-            raise ValueError("timezone cannot be null")
-        if "reminders" in self.model_fields_set and self.reminders is None:
-            raise ValueError("reminders cannot be null")
         if not self.model_fields_set:
             raise ValueError('body must set timezone or reminders, e.g. {"reminders": {"email": true, "hour": 8}}')
         return self
@@ -539,12 +535,7 @@ class InterviewPatch(_InterviewEditable):
     interviewers: Interviewers | None = None
     outcome: Outcome | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> InterviewPatch:
-        for name in ("kind", "starts_at", "duration_minutes", "interviewers", "outcome"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    _required_stay_set = field_validator("kind", "starts_at", "duration_minutes", "interviewers", "outcome")(_not_null)
 
 
 class Interview(InterviewData):

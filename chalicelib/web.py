@@ -192,15 +192,15 @@ class Call:
 # ---- domain errors -> statuses: the one table ----------------------------------------------------
 
 
-# What each validated body is, for "is not a field of ..." (by the pydantic model's name).
+# What each validated body is, and each nested object, for "is not a field of ...".
 _BODIES = {
     "ApplicationData": "an application",
     "ApplicationPatch": "an application",
     "InterviewData": "an interview",
     "InterviewPatch": "an interview",
     "UserPatch": "the user settings",
-    "RemindersPatch": "the reminder settings",
 }
+_NESTED = {"contacts": "a contact", "reminders": "the reminder settings"}
 
 
 def _validation_failed(exc: ValidationError) -> ValidationFailed:
@@ -211,10 +211,13 @@ def _validation_failed(exc: ValidationError) -> ValidationFailed:
         message = str(err["msg"]).removeprefix("Value error, ")
         loc: list[str | int] = ["body", *err["loc"]]
         if err["type"] == "extra_forbidden":
-            message = f"is not a field of {_BODIES.get(exc.title, 'this request')}"
-        elif not field:  # a model-level rule names its field in the message
+            parents = [p for p in err["loc"][:-1] if isinstance(p, str)]
+            what = _NESTED.get(parents[-1], "this object") if parents else _BODIES.get(exc.title, "this request")
+            message = f"is not a field of {what}"
+        elif not field:  # a rule on the whole model names its field first in the message
             field = message.split(" ", 1)[0]
-            loc.append(field)
+            if field != "body":
+                loc.append(field)
         errors.append({"field": field or "body", "message": message})
         detail.append({"loc": loc, "msg": message, "type": err["type"]})
     return ValidationFailed(errors, detail)

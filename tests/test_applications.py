@@ -474,3 +474,23 @@ def test_data_survives_a_restart(make_client: MakeClient, issuer: GoogleIssuer, 
     factory._stores.clear()  # a new process: no cached store, a new connection to the same file
     second = make_client("dev", SQLITE_PATH=db)
     assert body(signed_in(second, issuer)("GET", f"/api/applications/{created['id']}")) == created
+
+
+def test_a_422_names_nested_fields_where_they_are(api: Api) -> None:
+    response = api("POST", "/api/applications", {"company": "A", "role": "B", "contacts": [{"name": "x", "foo": 1}]})
+    assert response.status_code == 422
+    assert body(response)["errors"] == [{"field": "contacts.0.foo", "message": "is not a field of a contact"}]
+    assert body(response)["detail"][0]["loc"] == ["body", "contacts", 0, "foo"]
+    created = create(api)
+    response = api("PATCH", f"/api/applications/{created['id']}", {"contacts": None})
+    assert body(response)["errors"] == [{"field": "contacts", "message": "contacts cannot be null"}]
+    for payload, field, message in (
+        ({"reminders": {"foo": 1}}, "reminders.foo", "is not a field of the reminder settings"),
+        ({"reminders": {"hour": None}}, "reminders.hour", "hour cannot be null"),
+    ):
+        response = api("PATCH", "/api/user", payload)
+        assert response.status_code == 422
+        assert body(response)["errors"] == [{"field": field, "message": message}]
+        assert body(response)["detail"][0]["loc"] == ["body", *field.split(".")]
+    response = api("PATCH", "/api/user", {})
+    assert response.status_code == 422 and body(response)["detail"][0]["loc"] == ["body"]

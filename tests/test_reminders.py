@@ -431,7 +431,7 @@ def test_reminder_settings_are_off_by_default_and_set_by_patch(both_stores: Clie
         ({"reminders": {"hour": -1}}, "reminders.hour"),
         ({"reminders": {"hour": "8"}}, "reminders.hour"),
         ({"reminders": {"email": "yes"}}, "reminders.email"),
-        ({"reminders": {"email": None}}, "reminders"),
+        ({"reminders": {"email": None}}, "reminders.email"),
         ({"reminders": {"daily": True}}, "reminders.daily"),
         ({"reminders": None}, "reminders"),
         ({"reminders": True}, "reminders"),
