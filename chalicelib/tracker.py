@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import statistics
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -324,6 +323,8 @@ def _iso_week(day: dt.date) -> str:
 
 def stats(store: Store, session: Session, now: Now) -> FunnelStats:
     """The statistics of the README's "Statistics" section, from one pass over the user's data."""
+    import statistics  # the stats route only: not on every cold start
+
     data = store.everything(session.user_id, session)
     zone = zone_of(data.profile.timezone)
     day = today(zone, now)
