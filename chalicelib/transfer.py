@@ -130,6 +130,9 @@ WORK_MODES |= {"remote": "remote", "fully remote": "remote", "wfh": "remote", "y
 _CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 _HISTORY_ITEM = re.compile(r"\s*([a-z_]+)\s*\(([^()]+)\)\s*")
 _CONTACT = re.compile(r"\s*([^<>]*?)\s*(?:<([^<>]*)>)?\s*")
+# A cell starting with one of these is a formula to Excel and its kin: the export writes it after a `'`
+# (shown as text, not run), and the import takes that one `'` off again, so a round trip keeps the value.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 RowError = ImportRowError
@@ -170,8 +173,22 @@ def export_csv(store: Store, session: Session) -> str:
         values["tags"] = "; ".join(app.tags)
         values["contacts"] = _contacts_text(app.contacts)
         values["status_history"] = _history_text(app)
-        writer.writerow(["" if values.get(name) is None else values[name] for name in CSV_COLUMNS])
+        writer.writerow([_cell(values.get(name)) for name in CSV_COLUMNS])
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A value as the CSV export writes it: text that a spreadsheet would run as a formula after a `'`."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _uncell(text: str) -> str:
+    """A cell as the import reads it: the `'` the export puts before a formula's first character taken off."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
 
 
 # ---- in -----------------------------------------------------------------------------------------
@@ -352,7 +369,7 @@ def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
 def _row(
     line: int, record: Sequence[str], header: Sequence[str], columns: dict[str, int]
 ) -> tuple[_Row | None, list[RowError]]:
-    cells = {name: record[n].strip() if n < len(record) else "" for name, n in columns.items()}
+    cells = {name: _uncell(record[n].strip()) if n < len(record) else "" for name, n in columns.items()}
     errors: list[RowError] = []
     fields: dict[str, Any] = {}
 

