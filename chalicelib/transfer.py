@@ -350,8 +350,8 @@ def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
         try:
             record = next(reader, None)
         except csv.Error as exc:
-            errors.append(RowError(row=line, field="body", message=f"not valid CSV: {exc}"))
-            break
+            # Past a malformed record the rest of the file cannot be read reliably: refuse it whole.
+            raise BadFile(f"Line {line} is not valid CSV ({exc}); nothing was imported.") from None
         if record is None:
             break
         if not any(cell.strip() for cell in record):

@@ -241,6 +241,14 @@ def test_files_that_cannot_be_imported_get_a_4xx_naming_why(person: Person) -> N
     assert anonymous.status_code == 401
 
 
+def test_a_malformed_record_refuses_the_whole_file_and_stores_nothing(person: Person) -> None:
+    huge = "x" * (140 * 1024)  # past csv.field_size_limit (128 KB)
+    response = person.upload(f"company,role,notes\nA,Engineer,\nB,Engineer,{huge}\nE,Engineer,\n")
+    assert response.status_code == 400
+    assert body(response)["field"] == "body" and "Line 3 is not valid CSV" in body(response)["message"]
+    assert person.applications() == []
+
+
 def test_limits_5000_rows_and_5_mb_answer_413_naming_the_limit(person: Person) -> None:
     rows = "".join(f"Company {n},Role\n" for n in range(transfer.MAX_ROWS + 1))
     too_many = person.upload("company,role\n" + rows)
