@@ -45,6 +45,7 @@ from chalicelib.store.base import Session, Store
 MAX_ROWS = 5_000
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 100  # reported at most; `errors_total` counts them all
+MAX_COLUMNS = 200  # a header past it is refused (ignored_columns would echo it back, past Lambda's 6 MB)
 
 # The CSV export's columns, in order; the import reads each back.
 CSV_COLUMNS = (
@@ -321,7 +322,7 @@ def _columns(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:
                 break
     used = set(found.values())
     ignored = [h for n, h in enumerate(header) if n not in used and _norm(h) not in _IGNORED and h.strip()]
-    return found, ignored
+    return found, list(dict.fromkeys(ignored))
 
 
 def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
@@ -337,6 +338,8 @@ def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
         raise BadFile(f"The header row is not valid CSV ({exc}).") from None
     if not header or not any(h.strip() for h in header):
         raise BadFile("The file has no header row; the first line must name the columns (e.g. Company,Role,Status).")
+    if len(header) > MAX_COLUMNS:
+        raise BadFile(f"The header row has {len(header):,} columns, more than the limit of {MAX_COLUMNS}.")
     columns, ignored = _columns(header)
     for required in ("company", "role"):
         if required not in columns:

@@ -249,6 +249,15 @@ def test_a_malformed_record_refuses_the_whole_file_and_stores_nothing(person: Pe
     assert person.applications() == []
 
 
+def test_a_header_past_200_columns_is_refused_and_ignored_columns_are_listed_once(person: Person) -> None:
+    wide = person.upload("company,role," + ",".join(["a"] * 199) + "\nAcme,Engineer\n")
+    assert wide.status_code == 400
+    assert body(wide)["field"] == "body" and "limit of 200" in body(wide)["message"]
+    assert person.applications() == []
+    at_limit = person.imported("company,role," + ",".join(["a", "B", "a"] * 66) + "\nAcme,Engineer\n")
+    assert (at_limit["created"], at_limit["ignored_columns"]) == (1, ["a", "B"])
+
+
 def test_limits_5000_rows_and_5_mb_answer_413_naming_the_limit(person: Person) -> None:
     rows = "".join(f"Company {n},Role\n" for n in range(transfer.MAX_ROWS + 1))
     too_many = person.upload("company,role\n" + rows)
