@@ -43,7 +43,6 @@ from chalicelib.models import (
 from chalicelib.store.base import Session, Store
 
 MAX_ROWS = 5_000
-MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 100  # reported at most; `errors_total` counts them all
 MAX_COLUMNS = 200  # a header past it is refused (ignored_columns would echo it back, past Lambda's 6 MB)
 
@@ -205,8 +204,6 @@ def duplicate_key(company: str, role: str, applied_on: dt.date | None) -> tuple[
 
 
 def _decode(raw: bytes) -> str:
-    if len(raw) > MAX_BYTES:
-        raise TooLarge(f"The file is larger than the import limit of 5 MB ({MAX_BYTES} bytes); split it.")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -328,7 +325,8 @@ def _columns(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:
 def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
     """The valid rows of a CSV file, the errors of the others, and the columns nothing reads.
 
-    TooLarge past MAX_BYTES or MAX_ROWS; BadFile when it cannot be read as a CSV of applications.
+    TooLarge past MAX_ROWS (the 5 MB limit is inputs.CSV_MAX_BYTES, checked by the route first);
+    BadFile when it cannot be read as a CSV of applications.
     """
     text = _decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=False)
