@@ -94,7 +94,7 @@ IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "status_history": ("status history",),
 }
 # Columns of this API's export that the import reads but does not take: ids and times are the new account's.
-_IGNORED = frozenset({"id", "created at", "updated at"})
+_IGNORED = frozenset(_norm(name) for name in CSV_COLUMNS if name not in IMPORT_COLUMNS)
 
 STATUS_SYNONYMS: dict[str, Status] = {
     **{s.value: s for s in Status},
@@ -133,9 +133,6 @@ _CONTACT = re.compile(r"\s*([^<>]*?)\s*(?:<([^<>]*)>)?\s*")
 # A cell starting with one of these is a formula to Excel and its kin: the export writes it after a `'`
 # (shown as text, not run), and the import takes that one `'` off again, so a round trip keeps the value.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-RowError = ImportRowError
 
 
 # ---- out ----------------------------------------------------------------------------------------
@@ -219,13 +216,17 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+class _NotADate(ValueError):
+    """A date cell _any_date could not read, its message saying how to write it."""
+
+
 def _date(value: str) -> dt.date:
     try:
         return _any_date(value.strip())
-    except ValueError as exc:
-        if "write it as" in str(exc):
-            raise
-        raise ValueError(f"{value.strip()[:40]!r} is not a real date; write it as YYYY-MM-DD") from None
+    except _NotADate:
+        raise
+    except ValueError:  # numbers read but no such day (dt.date's own error)
+        raise _NotADate(f"{value.strip()[:40]!r} is not a real date; write it as YYYY-MM-DD") from None
 
 
 def _any_date(text: str) -> dt.date:
@@ -241,14 +242,14 @@ def _any_date(text: str) -> dt.date:
         if second > 12 >= first:
             return dt.date(year, first, second)  # month/day/year
         if first != second:
-            raise ValueError(f"{text!r} could be day/month or month/day; write it as YYYY-MM-DD")
+            raise _NotADate(f"{text!r} could be day/month or month/day; write it as YYYY-MM-DD")
         return dt.date(year, first, second)
     for fmt in ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y"):
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(f"{text[:40]!r} is not a date; write it as YYYY-MM-DD")
+    raise _NotADate(f"{text[:40]!r} is not a date; write it as YYYY-MM-DD")
 
 
 def _money(value: str) -> tuple[int, str | None]:
@@ -322,7 +323,7 @@ def _columns(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:
     return found, list(dict.fromkeys(ignored))
 
 
-def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
+def parse(raw: bytes) -> tuple[list[_Row], list[ImportRowError], list[str]]:
     """The valid rows of a CSV file, the errors of the others, and the columns nothing reads.
 
     TooLarge past MAX_ROWS (the 5 MB limit is inputs.CSV_MAX_BYTES, checked by the route first);
@@ -344,7 +345,7 @@ def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
             names = ", ".join(repr(a.title()) for a in IMPORT_COLUMNS[required][:4])
             raise BadFile(f"No column for {required}: name one {names} (case does not matter).", field=required)
     rows: list[_Row] = []
-    errors: list[RowError] = []
+    errors: list[ImportRowError] = []
     count = 0
     while True:
         line = reader.line_num + 1
@@ -369,14 +370,16 @@ def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
 
 def _row(
     line: int, record: Sequence[str], header: Sequence[str], columns: dict[str, int]
-) -> tuple[_Row | None, list[RowError]]:
+) -> tuple[_Row | None, list[ImportRowError]]:
     cells = {name: _uncell(record[n].strip()) if n < len(record) else "" for name, n in columns.items()}
-    errors: list[RowError] = []
+    errors: list[ImportRowError] = []
+    failed: set[str] = set()  # the fields with an error already
     fields: dict[str, Any] = {}
 
     def fail(name: str, message: str) -> None:
         column = header[columns[name]].strip() if name in columns else ""
-        errors.append(RowError(row=line, field=column or name, message=message))
+        errors.append(ImportRowError(row=line, field=column or name, message=message))
+        failed.add(name)
 
     readers: dict[str, Any] = {
         "applied_on": _date,
@@ -401,18 +404,18 @@ def _row(
                 fields[name] = value
         except ValueError as exc:
             fail(name, str(exc))
-    if "status" not in fields and "status" not in {e.field for e in errors}:
+    if "status" not in fields and "status" not in failed:
         fields["status"] = Status.APPLIED if "applied_on" in fields else Status.WISHLIST
     for required in ("company", "role"):
         if not cells.get(required):
             fail(required, "is empty; every row needs a company and a role")
-    failed = {name for name in columns if header[columns[name]].strip() in {e.field for e in errors}}
+    said = set(failed)
     try:
         data = ApplicationData.model_validate(fields)
     except ValidationError as exc:
         for err in exc.errors(include_url=False, include_input=False):
             loc = str(err["loc"][0]) if err["loc"] else ""
-            if loc in failed:
+            if loc in said:
                 continue  # said already
             message = str(err["msg"]).removeprefix("Value error, ")
             fail(loc or message.split(" ", 1)[0], message)  # a rule on two fields names the first
