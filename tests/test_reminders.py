@@ -451,12 +451,21 @@ def test_bad_reminder_settings_are_422_naming_the_field(client: Client, issuer: 
     assert [e["field"] for e in body(reply)["errors"]] == [field]
 
 
+def _assert_page_headers(headers: Any) -> None:
+    """The unsubscribe page is HTML that runs nothing, sends no referrer (the token is in its URL), is never cached."""
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+
+
 def test_one_click_unsubscribe_turns_reminders_off(both_stores: Client, issuer: Any) -> None:
     token, uid = _signed_in(both_stores, issuer)
     _patch(both_stores, token, {"reminders": {"email": True}})
     path = f"/reminders/unsubscribe/{reminders.unsubscribe_token(DEV_SECRET, uid)}"
     page = both_stores.http.get(path)
-    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert page.status_code == 200
+    _assert_page_headers(page.headers)
     assert '<form method="post">' in page.body.decode() and "<button" in page.body.decode()
     assert body(both_stores.http.get("/api/user", headers={"Authorization": f"Bearer {token}"}))["reminders"][
         "email"
@@ -464,6 +473,7 @@ def test_one_click_unsubscribe_turns_reminders_off(both_stores: Client, issuer: 
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     done = both_stores.http.post(path, headers=form, body="List-Unsubscribe=One-Click")
     assert done.status_code == 200 and "off" in done.body.decode()
+    _assert_page_headers(done.headers)
     user_now = body(both_stores.http.get("/api/user", headers={"Authorization": f"Bearer {token}"}))
     assert user_now["reminders"] == {"email": False, "hour": 8}
     assert both_stores.http.post(path, headers=form, body="List-Unsubscribe=One-Click").status_code == 200
