@@ -77,8 +77,8 @@ def due_items(data: Everything, now: Now) -> list[Due]:
     soon: list[Interview] = sorted(
         (
             iv
-            for iv in data.interviews
-            if window[0] <= iv.starts_at < window[1] and iv.outcome != Outcome.CANCELLED and iv.application_id in by_id
+            for iv in data.live_interviews
+            if window[0] <= iv.starts_at < window[1] and iv.outcome != Outcome.CANCELLED
         ),
         key=lambda iv: (iv.starts_at, iv.id),
     )

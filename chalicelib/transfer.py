@@ -141,13 +141,12 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def export_json(store: Store, session: Session, now: Now) -> Export:
     """Everything of the person: profile and settings, applications (history, contacts), interviews."""
     data = store.everything(session.user_id, session)
-    live = {app.id for app in data.applications}
     return Export(
         exported_at=now.iso,
         profile=data.profile,
         settings=ExportSettings(timezone=data.profile.timezone),
         applications=sorted(data.applications, key=lambda a: a.id),
-        interviews=sorted((i for i in data.interviews if i.application_id in live), key=lambda i: (i.starts_at, i.id)),
+        interviews=sorted(data.live_interviews, key=lambda i: (i.starts_at, i.id)),
     )
 
 

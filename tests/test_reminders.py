@@ -560,3 +560,34 @@ def test_the_scheduled_handler_of_a_dev_stage_inside_lambda_refuses_and_says_why
         app_module.send_reminders(event, LambdaContext())
     assert "reminder pass not run: the dev stage is for `chalice local`" in caplog.text
     assert not outbox.exists()
+
+
+def test_an_interview_whose_application_is_gone_counts_nowhere(
+    store: Store,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DynamoDB deletes an application's 51st interview just after it: until then `everything` can
+    hold an interview of an application that is not there. The stats, the export, the calendar feed
+    and the reminder leave it out (Everything.live_interviews)."""
+    from chalicelib import calendar_feed, transfer
+    from chalicelib.store.base import Session
+
+    uid = person(store, "ada", due=False)
+    kept = application("Acme")
+    store.create_application(uid, kept)
+    live = interview(kept, at(NOW, hours=2))
+    orphan = interview(application("Gone Corp"), at(NOW, hours=3))
+    store.create_interview(uid, live)
+    real = store.everything(uid)
+    data = Everything(real.profile, real.applications, [*real.interviews, orphan], real.reminder_state)
+    assert data.live_interviews == [live]
+    monkeypatch.setattr(store, "everything", lambda user_id, session=None: data)
+    session = Session(uid, ids.new_id())
+
+    assert tracker.stats(store, session, NOW).interviews.total == 1
+    assert [i.id for i in transfer.export_json(store, session, NOW).interviews] == [live.id]
+    feed = calendar_feed.render(data).decode()
+    assert live.id in feed and orphan.id not in feed
+    assert [d.what for d in reminders.due_items(data, NOW) if d.kind == "interview"] == [
+        "Interview (technical) Wed 02 Dec 10:00"
+    ]
