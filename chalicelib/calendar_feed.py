@@ -121,10 +121,8 @@ def render(data: Everything) -> bytes:
     calendar.add("x-wr-calname", "Job hunt")
     calendar.add("x-wr-timezone", data.profile.timezone)
     apps = {app.id: app for app in data.applications}
-    for interview in sorted(data.interviews, key=lambda i: (i.starts_at, i.id)):
-        app = apps.get(interview.application_id)
-        if app is not None:
-            calendar.add_component(_interview_event(interview, app))
+    for interview in sorted(data.live_interviews, key=lambda i: (i.starts_at, i.id)):
+        calendar.add_component(_interview_event(interview, apps[interview.application_id]))
     for app in sorted(data.applications, key=lambda a: a.id):
         if app.next_follow_up_on is not None:
             calendar.add_component(_follow_up_event(app))

@@ -50,12 +50,17 @@ ASSETS = {
 }
 
 
-@functools.cache
 def asset(name: str) -> tuple[str, str] | None:
     """The text and content type of a docs asset, or None when there is no such asset."""
     content_type = ASSETS.get(name)
     if content_type is None:
-        return None
+        return None  # looked up before any cache: a client's made-up names are never kept
+    return _read(name), content_type
+
+
+@functools.cache
+def _read(name: str) -> str:
+    """A known asset's text (read once per process; only ASSETS' names reach here)."""
     if name == "init.js":
-        return INIT, content_type
-    return (ASSETS_DIR / name).read_text(encoding="utf-8"), content_type
+        return INIT
+    return (ASSETS_DIR / name).read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Application ids: sortable by creation time, unguessable, URL-safe.
+"""Application ids: sortable by creation time, unguessable, URL-safe; and the hash users are logged as.
 
 A ULID: 48 bits of milliseconds since the epoch then 80 random bits, in Crockford base32
 (26 characters). Later ids sort after earlier ones as plain strings. Within one process they are
@@ -8,6 +8,8 @@ applications created in one millisecond list in creation order.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 import threading
@@ -40,3 +42,10 @@ def new_id(now_ms: int | None = None) -> str:
 
 def is_id(text: str) -> bool:
     return bool(ID_PATTERN.match(text))
+
+
+def log_hash(secret: str, user_id: str) -> str:
+    """How a user appears in logs (the access log's `user`, the reminder pass's failures): never the raw
+    id, a keyed hash, stable for one user and useless without the secret; the same everywhere, so the
+    lines can be matched."""
+    return hmac.new(secret.encode(), f"log\n{user_id}".encode(), hashlib.sha256).hexdigest()[:16]

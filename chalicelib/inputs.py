@@ -253,7 +253,7 @@ def sign_out_everywhere(raw: bytes | str | None) -> bool:
 
 # ---- data out and in, the calendar feed ---------------------------------------------------------
 
-# The import's own limit (5 MB, chalicelib.transfer.MAX_BYTES) is far above MAX_BODY_BYTES, which is for JSON.
+# The import's size limit (its only one: chalicelib.transfer limits rows), far above MAX_BODY_BYTES, which is for JSON.
 CSV_MAX_BYTES = 5 * 1024 * 1024
 
 

@@ -34,10 +34,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from chalicelib import ids
 from chalicelib.clock import Now
 from chalicelib.domain_errors import BadUnsubscribeLink
 from chalicelib.mailer import Mailer, Message
-from chalicelib.models import Application, Interview, Outcome, Status, UserRecord
+from chalicelib.models import Application, Interview, Outcome, Status, UserRecord, utc_instant
 from chalicelib.store.base import Everything, ReminderEntry, Store, UserNotFound
 from chalicelib.tracker import plan_settings, reminder_hour_utc, today, zone_of
 
@@ -66,7 +67,7 @@ def due_items(data: Everything, now: Now) -> list[Due]:
     zone = zone_of(data.profile.timezone)
     local_day = today(zone, now)
     start = dt.datetime.fromtimestamp(now.ms / 1000, dt.UTC)
-    window = (_instant(start), _instant(start + INTERVIEW_WINDOW))
+    window = (utc_instant(start), utc_instant(start + INTERVIEW_WINDOW))
     by_id = {app.id: app for app in data.applications}
     follow_ups = sorted(
         (a for a in data.applications if a.next_follow_up_on is not None and a.next_follow_up_on <= local_day),
@@ -76,8 +77,8 @@ def due_items(data: Everything, now: Now) -> list[Due]:
     soon: list[Interview] = sorted(
         (
             iv
-            for iv in data.interviews
-            if window[0] <= iv.starts_at < window[1] and iv.outcome != Outcome.CANCELLED and iv.application_id in by_id
+            for iv in data.live_interviews
+            if window[0] <= iv.starts_at < window[1] and iv.outcome != Outcome.CANCELLED
         ),
         key=lambda iv: (iv.starts_at, iv.id),
     )
@@ -85,7 +86,7 @@ def due_items(data: Everything, now: Now) -> list[Due]:
         local = dt.datetime.fromisoformat(iv.starts_at).astimezone(zone)
         kind = iv.kind.value.replace("_", " ")
         items.append(Due("interview", by_id[iv.application_id], f"Interview ({kind}) {local:%a %d %b %H:%M}"))
-    cutoff = _instant(start - dt.timedelta(days=NO_ANSWER_DAYS))
+    cutoff = utc_instant(start - dt.timedelta(days=NO_ANSWER_DAYS))
     quiet = sorted(
         (a for a in data.applications if a.status == Status.APPLIED and _status_since(a) <= cutoff),
         key=lambda a: (_status_since(a), a.id),
@@ -94,10 +95,6 @@ def due_items(data: Everything, now: Now) -> list[Due]:
         since = _status_since(a)[:10]
         items.append(Due("no_answer", a, f"No answer in three weeks (applied {since}): follow up or mark ghosted"))
     return items
-
-
-def _instant(moment: dt.datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _status_since(app: Application) -> str:
@@ -197,7 +194,8 @@ DONE = "<p>Reminder e-mails are off. You can turn them on again in your settings
 
 # ---- one pass ------------------------------------------------------------------------------------
 
-Outcome_ = Literal["sent", "failed", "nothing_due", "not_yet", "already_sent", "off", "gone", "stale"]
+# What a pass did for one listed person (PassReport counts each).
+PersonOutcome = Literal["sent", "failed", "nothing_due", "not_yet", "already_sent", "off", "gone", "stale"]
 
 
 @dataclass
@@ -206,7 +204,7 @@ class PassReport:
     listed: int = 0
     outcomes: dict[str, int] | None = None
 
-    def count(self, outcome: str) -> None:
+    def count(self, outcome: PersonOutcome) -> None:
         self.outcomes = self.outcomes or {}
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
@@ -220,11 +218,12 @@ def run_pass(store: Store, mailer: Mailer, *, secret: str, links: Links, now: No
     entries = store.reminder_list(hour)
     report = PassReport(hour, len(entries))
     for entry in entries:
+        outcome: PersonOutcome
         try:
             outcome = remind(store, mailer, entry, hour, secret=secret, links=links, now=now)
         except Exception:
             # Logged with a keyed hash, never the user id; the next pass that lists them tries again.
-            log.exception("reminder for %s failed", _log_id(secret, entry.user_id))
+            log.exception("reminder for %s failed", ids.log_hash(secret, entry.user_id))
             outcome = "failed"
         report.count(outcome)
     return report
@@ -232,7 +231,7 @@ def run_pass(store: Store, mailer: Mailer, *, secret: str, links: Links, now: No
 
 def remind(
     store: Store, mailer: Mailer, entry: ReminderEntry, hour: int, *, secret: str, links: Links, now: Now
-) -> str:
+) -> PersonOutcome:
     """One listed person: send their reminder if it is due and not sent today; what happened."""
     try:
         data = store.everything(entry.user_id)
@@ -251,6 +250,7 @@ def remind(
     local = dt.datetime.fromtimestamp(now.ms / 1000, zone)
     day = local.date().isoformat()
     previous = data.reminder_state.last_sent_on
+    outcome: PersonOutcome
     if local.hour < profile.reminders.hour:
         outcome = "not_yet"
     elif previous is not None and previous >= day:
@@ -267,7 +267,9 @@ def remind(
                 mailer.send(compose(profile, items, links, url))
                 outcome = "sent"
             except Exception:
-                log.exception("sending the reminder to %s failed; retried next hour", _log_id(secret, entry.user_id))
+                log.exception(
+                    "sending the reminder to %s failed; retried next hour", ids.log_hash(secret, entry.user_id)
+                )
                 store.release_reminder(entry.user_id, day, previous)
                 store.set_reminder_retry(entry.user_id, (hour + 1) % 24, True)
                 outcome = "failed"
@@ -281,11 +283,6 @@ def _drop(store: Store, entry: ReminderEntry, hour: int) -> None:
         store.set_reminder_retry(entry.user_id, hour, False)
     else:
         store.relist_reminders(entry.user_id, hour, None)
-
-
-def _log_id(secret: str, user_id: str) -> str:
-    # The same keyed hash as the access log's `user` (chalicelib/web.py), so the lines can be matched.
-    return hmac.new(secret.encode(), f"log\n{user_id}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 # ---- the scheduled function and `make reminders` ---------------------------------------------------

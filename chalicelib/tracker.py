@@ -359,8 +359,7 @@ def stats(store: Store, session: Session, now: Now) -> FunnelStats:
                 source[2] += 1
                 if applied is not None:
                     days_to_answer.append(max(0, (local_date(answer.at, zone) - applied).days))
-    live = {app.id for app in apps}
-    interviews = [i for i in data.interviews if i.application_id in live]
+    interviews = data.live_interviews
     by_outcome = {o: 0 for o in Outcome}
     for interview in interviews:
         by_outcome[interview.outcome] += 1

@@ -43,8 +43,8 @@ from chalicelib.models import (
 from chalicelib.store.base import Session, Store
 
 MAX_ROWS = 5_000
-MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 100  # reported at most; `errors_total` counts them all
+MAX_COLUMNS = 200  # a header past it is refused (ignored_columns would echo it back, past Lambda's 6 MB)
 
 # The CSV export's columns, in order; the import reads each back.
 CSV_COLUMNS = (
@@ -94,7 +94,7 @@ IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "status_history": ("status history",),
 }
 # Columns of this API's export that the import reads but does not take: ids and times are the new account's.
-_IGNORED = frozenset({"id", "created at", "updated at"})
+_IGNORED = frozenset(_norm(name) for name in CSV_COLUMNS if name not in IMPORT_COLUMNS)
 
 STATUS_SYNONYMS: dict[str, Status] = {
     **{s.value: s for s in Status},
@@ -130,9 +130,9 @@ WORK_MODES |= {"remote": "remote", "fully remote": "remote", "wfh": "remote", "y
 _CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 _HISTORY_ITEM = re.compile(r"\s*([a-z_]+)\s*\(([^()]+)\)\s*")
 _CONTACT = re.compile(r"\s*([^<>]*?)\s*(?:<([^<>]*)>)?\s*")
-
-
-RowError = ImportRowError
+# A cell starting with one of these is a formula to Excel and its kin: the export writes it after a `'`
+# (shown as text, not run), and the import takes that one `'` off again, so a round trip keeps the value.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ---- out ----------------------------------------------------------------------------------------
@@ -141,13 +141,12 @@ RowError = ImportRowError
 def export_json(store: Store, session: Session, now: Now) -> Export:
     """Everything of the person: profile and settings, applications (history, contacts), interviews."""
     data = store.everything(session.user_id, session)
-    live = {app.id for app in data.applications}
     return Export(
         exported_at=now.iso,
         profile=data.profile,
         settings=ExportSettings(timezone=data.profile.timezone),
         applications=sorted(data.applications, key=lambda a: a.id),
-        interviews=sorted((i for i in data.interviews if i.application_id in live), key=lambda i: (i.starts_at, i.id)),
+        interviews=sorted(data.live_interviews, key=lambda i: (i.starts_at, i.id)),
     )
 
 
@@ -170,8 +169,22 @@ def export_csv(store: Store, session: Session) -> str:
         values["tags"] = "; ".join(app.tags)
         values["contacts"] = _contacts_text(app.contacts)
         values["status_history"] = _history_text(app)
-        writer.writerow(["" if values.get(name) is None else values[name] for name in CSV_COLUMNS])
+        writer.writerow([_cell(values.get(name)) for name in CSV_COLUMNS])
     return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A value as the CSV export writes it: text that a spreadsheet would run as a formula after a `'`."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _uncell(text: str) -> str:
+    """A cell as the import reads it: the `'` the export puts before a formula's first character taken off."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
 
 
 # ---- in -----------------------------------------------------------------------------------------
@@ -187,8 +200,6 @@ def duplicate_key(company: str, role: str, applied_on: dt.date | None) -> tuple[
 
 
 def _decode(raw: bytes) -> str:
-    if len(raw) > MAX_BYTES:
-        raise TooLarge(f"The file is larger than the import limit of 5 MB ({MAX_BYTES} bytes); split it.")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -204,13 +215,17 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+class _NotADate(ValueError):
+    """A date cell _any_date could not read, its message saying how to write it."""
+
+
 def _date(value: str) -> dt.date:
     try:
         return _any_date(value.strip())
-    except ValueError as exc:
-        if "write it as" in str(exc):
-            raise
-        raise ValueError(f"{value.strip()[:40]!r} is not a real date; write it as YYYY-MM-DD") from None
+    except _NotADate:
+        raise
+    except ValueError:  # numbers read but no such day (dt.date's own error)
+        raise _NotADate(f"{value.strip()[:40]!r} is not a real date; write it as YYYY-MM-DD") from None
 
 
 def _any_date(text: str) -> dt.date:
@@ -226,14 +241,14 @@ def _any_date(text: str) -> dt.date:
         if second > 12 >= first:
             return dt.date(year, first, second)  # month/day/year
         if first != second:
-            raise ValueError(f"{text!r} could be day/month or month/day; write it as YYYY-MM-DD")
+            raise _NotADate(f"{text!r} could be day/month or month/day; write it as YYYY-MM-DD")
         return dt.date(year, first, second)
     for fmt in ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y"):
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(f"{text[:40]!r} is not a date; write it as YYYY-MM-DD")
+    raise _NotADate(f"{text[:40]!r} is not a date; write it as YYYY-MM-DD")
 
 
 def _money(value: str) -> tuple[int, str | None]:
@@ -304,13 +319,14 @@ def _columns(header: Sequence[str]) -> tuple[dict[str, int], list[str]]:
                 break
     used = set(found.values())
     ignored = [h for n, h in enumerate(header) if n not in used and _norm(h) not in _IGNORED and h.strip()]
-    return found, ignored
+    return found, list(dict.fromkeys(ignored))
 
 
-def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
+def parse(raw: bytes) -> tuple[list[_Row], list[ImportRowError], list[str]]:
     """The valid rows of a CSV file, the errors of the others, and the columns nothing reads.
 
-    TooLarge past MAX_BYTES or MAX_ROWS; BadFile when it cannot be read as a CSV of applications.
+    TooLarge past MAX_ROWS (the 5 MB limit is inputs.CSV_MAX_BYTES, checked by the route first);
+    BadFile when it cannot be read as a CSV of applications.
     """
     text = _decode(raw)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=False)
@@ -320,21 +336,23 @@ def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
         raise BadFile(f"The header row is not valid CSV ({exc}).") from None
     if not header or not any(h.strip() for h in header):
         raise BadFile("The file has no header row; the first line must name the columns (e.g. Company,Role,Status).")
+    if len(header) > MAX_COLUMNS:
+        raise BadFile(f"The header row has {len(header):,} columns, more than the limit of {MAX_COLUMNS}.")
     columns, ignored = _columns(header)
     for required in ("company", "role"):
         if required not in columns:
             names = ", ".join(repr(a.title()) for a in IMPORT_COLUMNS[required][:4])
             raise BadFile(f"No column for {required}: name one {names} (case does not matter).", field=required)
     rows: list[_Row] = []
-    errors: list[RowError] = []
+    errors: list[ImportRowError] = []
     count = 0
     while True:
         line = reader.line_num + 1
         try:
             record = next(reader, None)
         except csv.Error as exc:
-            errors.append(RowError(row=line, field="body", message=f"not valid CSV: {exc}"))
-            break
+            # Past a malformed record the rest of the file cannot be read reliably: refuse it whole.
+            raise BadFile(f"Line {line} is not valid CSV ({exc}); nothing was imported.") from None
         if record is None:
             break
         if not any(cell.strip() for cell in record):
@@ -351,14 +369,16 @@ def parse(raw: bytes) -> tuple[list[_Row], list[RowError], list[str]]:
 
 def _row(
     line: int, record: Sequence[str], header: Sequence[str], columns: dict[str, int]
-) -> tuple[_Row | None, list[RowError]]:
-    cells = {name: record[n].strip() if n < len(record) else "" for name, n in columns.items()}
-    errors: list[RowError] = []
+) -> tuple[_Row | None, list[ImportRowError]]:
+    cells = {name: _uncell(record[n].strip()) if n < len(record) else "" for name, n in columns.items()}
+    errors: list[ImportRowError] = []
+    failed: set[str] = set()  # the fields with an error already
     fields: dict[str, Any] = {}
 
     def fail(name: str, message: str) -> None:
         column = header[columns[name]].strip() if name in columns else ""
-        errors.append(RowError(row=line, field=column or name, message=message))
+        errors.append(ImportRowError(row=line, field=column or name, message=message))
+        failed.add(name)
 
     readers: dict[str, Any] = {
         "applied_on": _date,
@@ -383,18 +403,18 @@ def _row(
                 fields[name] = value
         except ValueError as exc:
             fail(name, str(exc))
-    if "status" not in fields and "status" not in {e.field for e in errors}:
+    if "status" not in fields and "status" not in failed:
         fields["status"] = Status.APPLIED if "applied_on" in fields else Status.WISHLIST
     for required in ("company", "role"):
         if not cells.get(required):
             fail(required, "is empty; every row needs a company and a role")
-    failed = {name for name in columns if header[columns[name]].strip() in {e.field for e in errors}}
+    said = set(failed)
     try:
         data = ApplicationData.model_validate(fields)
     except ValidationError as exc:
         for err in exc.errors(include_url=False, include_input=False):
             loc = str(err["loc"][0]) if err["loc"] else ""
-            if loc in failed:
+            if loc in said:
                 continue  # said already
             message = str(err["msg"]).removeprefix("Value error, ")
             fail(loc or message.split(" ", 1)[0], message)  # a rule on two fields names the first

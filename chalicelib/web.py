@@ -16,8 +16,6 @@ The path of one request, outermost first:
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -31,7 +29,7 @@ from typing import Any
 from chalice.app import Chalice, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib import inputs, settings, tracker
+from chalicelib import ids, inputs, settings, tracker
 from chalicelib.auth import authenticate
 from chalicelib.clock import Now
 from chalicelib.cors import add_vary_origin
@@ -290,13 +288,8 @@ _request_now: ContextVar[Now | None] = ContextVar("now", default=None)
 _log_user: ContextVar[str | None] = ContextVar("log_user", default=None)
 
 
-def _user_hash(secret: str, user_id: str) -> str:
-    # Never a raw user id in the logs: a keyed hash, stable for one user and useless without the secret.
-    return hmac.new(secret.encode(), f"log\n{user_id}".encode(), hashlib.sha256).hexdigest()[:16]
-
-
 def log_user(secret: str, user_id: str) -> None:
-    _log_user.set(_user_hash(secret, user_id))
+    _log_user.set(ids.log_hash(secret, user_id))
 
 
 class Api:

@@ -36,6 +36,17 @@ def test_dev_serves_the_page_and_its_assets(make_client: MakeClient) -> None:
         assert missing.status_code == 404 and body(missing)["field"] == "asset", name
 
 
+def test_unknown_asset_names_are_404_and_never_cached(make_client: MakeClient) -> None:
+    client = make_client("dev")
+    assert client.http.get("/docs/init.js").status_code == 200
+    for n in range(50):
+        missing = client.http.get(f"/docs/made-up-{n}.js")
+        assert missing.status_code == 404 and body(missing)["field"] == "asset"
+    # Whatever docs.py caches (functools.cache), it holds at most one entry per known asset.
+    cached = [f for f in vars(docs).values() if callable(f) and hasattr(f, "cache_info")]
+    assert cached and all(f.cache_info().currsize <= len(docs.ASSETS) for f in cached)
+
+
 def test_prod_serves_them_only_when_set(make_client: MakeClient) -> None:
     off = make_client("prod")
     assert off.http.get("/docs").status_code == 404

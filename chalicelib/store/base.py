@@ -188,6 +188,13 @@ class Everything:
     interviews: Sequence[Interview]
     reminder_state: ReminderState = ReminderState()
 
+    @property
+    def live_interviews(self) -> list[Interview]:
+        """The interviews of the applications in `applications`: an interview of a deleted application
+        may outlive it in the store (DynamoDB deletes them after the application), and never counts."""
+        live = {app.id for app in self.applications}
+        return [i for i in self.interviews if i.application_id in live]
+
 
 @dataclass(frozen=True)
 class SettingsChange:
